@@ -1,0 +1,74 @@
+package dev.fedgrid.api.job;
+
+import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.strategy.StrategyConfig;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * What a data scientist asks for: train {@code model} on the datasets named in {@code datasets}
+ * for {@code rounds} rounds with {@code strategy}. Fields left {@code null} in JSON take their
+ * defaults.
+ *
+ * @param name a label for people (default {@code "job"})
+ * @param datasets dataset names or ids ({@code ds_...}); every online node holding one of them
+ *     takes part
+ * @param model the model spec
+ * @param training local training settings (defaults: see {@link TrainingConfig})
+ * @param strategy the aggregation strategy (default FedAvg)
+ * @param rounds number of rounds (default 10)
+ * @param minNodes fewest nodes a round may run with; the job waits in the queue until that many
+ *     are free, and fails if a round ends with fewer updates (default 2)
+ * @param roundTimeoutSeconds deadline of each round's fit and evaluate phase (default 300)
+ * @param standardize whether tabular features are standardized with the pooled statistics
+ *     (default true)
+ */
+public record JobSpec(
+    String name,
+    List<String> datasets,
+    ModelSpec model,
+    TrainingConfig training,
+    StrategyConfig strategy,
+    Integer rounds,
+    Integer minNodes,
+    Integer roundTimeoutSeconds,
+    Boolean standardize) {
+  public static final int MAX_ROUNDS = 100_000;
+  public static final int MAX_DATASETS = 1000;
+  private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
+
+  public JobSpec {
+    name = name == null ? "job" : name.strip();
+    if (!NAME.matcher(name).matches()) {
+      throw new InvalidRequestException("INVALID_JOB", "a job name must be 1 to 128 letters, digits, spaces or _.:/()-");
+    }
+    if (datasets == null || datasets.isEmpty()) {
+      throw new InvalidRequestException("INVALID_JOB", "a job needs at least one dataset name or id");
+    }
+    if (datasets.size() > MAX_DATASETS) {
+      throw new InvalidRequestException("INVALID_JOB", "a job may name at most " + MAX_DATASETS + " datasets");
+    }
+    for (String d : datasets) {
+      if (d == null || d.isBlank() || d.length() > 64) throw new InvalidRequestException("INVALID_JOB", "dataset '" + d + "' is not a dataset name or id");
+    }
+    datasets = List.copyOf(datasets);
+    if (model == null) throw new InvalidRequestException("INVALID_JOB", "a job needs a model spec");
+    training = training == null ? TrainingConfig.defaults() : training;
+    strategy = strategy == null ? new StrategyConfig.FedAvg() : strategy;
+    rounds = rounds == null ? 10 : rounds;
+    minNodes = minNodes == null ? 2 : minNodes;
+    roundTimeoutSeconds = roundTimeoutSeconds == null ? 300 : roundTimeoutSeconds;
+    standardize = standardize == null ? Boolean.TRUE : standardize;
+    if (rounds < 1 || rounds > MAX_ROUNDS) {
+      throw new InvalidRequestException("INVALID_JOB", "rounds must be in [1, " + MAX_ROUNDS + "], got " + rounds);
+    }
+    if (minNodes < 1 || minNodes > 100_000) {
+      throw new InvalidRequestException("INVALID_JOB", "minNodes must be in [1, 100000], got " + minNodes);
+    }
+    if (roundTimeoutSeconds < 1 || roundTimeoutSeconds > 86_400) {
+      throw new InvalidRequestException("INVALID_JOB", "roundTimeoutSeconds must be in [1, 86400], got " + roundTimeoutSeconds);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.fedgrid.api.job;
+
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.NodeId;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One completed round of a job.
+ *
+ * @param nodes the nodes given a fit task
+ * @param updates successful updates aggregated
+ * @param examples training examples behind those updates
+ * @param failures nodes that failed either phase, and why
+ * @param fitMetrics the nodes' training metrics, averaged weighted by examples
+ * @param evalMetrics federated evaluation of the new global model on the nodes' test splits,
+ *     averaged weighted by test examples
+ */
+public record RoundSummary(
+    JobId jobId,
+    int round,
+    Instant startedAt,
+    Instant finishedAt,
+    List<NodeId> nodes,
+    int updates,
+    long examples,
+    List<NodeFailure> failures,
+    Map<String, Double> fitMetrics,
+    Map<String, Double> evalMetrics) {
+  public RoundSummary {
+    nodes = List.copyOf(nodes);
+    failures = List.copyOf(failures);
+    fitMetrics = Map.copyOf(fitMetrics);
+    evalMetrics = Map.copyOf(evalMetrics);
+  }
+}

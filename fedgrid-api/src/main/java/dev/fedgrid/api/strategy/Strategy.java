@@ -1,0 +1,37 @@
+package dev.fedgrid.api.strategy;
+
+import dev.fedgrid.api.model.Parameters;
+import java.util.Map;
+
+/**
+ * How a job combines the nodes' updates into the next global model; the same code runs on the
+ * gateway and in the simulator.
+ *
+ * <p>A strategy instance belongs to one job. It may keep server-side state across rounds (momentum,
+ * moment estimates); {@link #state()} exports it for checkpoints and {@link #restore(Map)} brings
+ * it back after a restart, so a resumed job continues exactly where it stopped.
+ *
+ * <p>Not thread-safe: a job drives its strategy from one thread at a time.
+ */
+public interface Strategy {
+  /** The strategy's name, as in {@link StrategyConfig#name()}. */
+  String name();
+
+  /** The proximal coefficient nodes add to their local loss in this strategy (0 for none). */
+  default double proximalMu() {
+    return 0.0;
+  }
+
+  /**
+   * Starts aggregating round {@code round} (1-based) whose nodes started from {@code global}.
+   */
+  RoundAggregation openRound(int round, Parameters global);
+
+  /** The server-side state to checkpoint, as named flat arrays; empty when stateless. */
+  default Map<String, float[]> state() {
+    return Map.of();
+  }
+
+  /** Restores state exported by {@link #state()}. */
+  default void restore(Map<String, float[]> state) {}
+}
