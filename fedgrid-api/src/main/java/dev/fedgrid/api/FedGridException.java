@@ -8,13 +8,16 @@ import java.util.Map;
  *
  * <p>The subclasses are a closed set that maps one-to-one onto transport statuses: invalid input
  * (HTTP 400, gRPC INVALID_ARGUMENT), not found (404, NOT_FOUND), conflict with the current state
- * (409, FAILED_PRECONDITION or ALREADY_EXISTS), unavailable (503, UNAVAILABLE) and internal (500,
+ * (409, FAILED_PRECONDITION or ALREADY_EXISTS), unauthenticated (401, UNAUTHENTICATED),
+ * permission denied (403, PERMISSION_DENIED), unavailable (503, UNAVAILABLE) and internal (500,
  * INTERNAL).
  */
 public abstract sealed class FedGridException extends RuntimeException
     permits InvalidRequestException,
         NotFoundException,
         ConflictException,
+        UnauthenticatedException,
+        PermissionDeniedException,
         UnavailableException,
         InternalException {
   private static final long serialVersionUID = 1L;

@@ -1,0 +1,65 @@
+package dev.fedgrid.gateway.fleet;
+
+import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.TaskId;
+import dev.fedgrid.api.model.Parameters;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the fleet API (gRPC) asks of the gateway, free of any transport type. The gRPC service
+ * authenticates each call with {@link #authenticate}, then translates messages into these calls
+ * and {@link dev.fedgrid.api.FedGridException}s into gRPC statuses.
+ *
+ * <p>Every call is idempotent by its ids or refused as a replay: a second update for the same task
+ * is a {@link dev.fedgrid.api.ConflictException}. Implementations are thread-safe.
+ */
+public interface FleetBackend {
+  /**
+   * Registers a node and its datasets' metadata. A node that sends back the id and token it got
+   * earlier keeps its id (and its datasets keep theirs); otherwise it gets a new id and token.
+   */
+  Registration register(NodeHello hello);
+
+  /**
+   * Checks a node's credentials.
+   *
+   * @throws dev.fedgrid.api.UnauthenticatedException when the node is unknown or the token wrong
+   */
+  void authenticate(NodeId node, String token);
+
+  /** Records that the node is alive. */
+  void heartbeat(NodeId node);
+
+  /**
+   * Waits up to {@code maxWait} for a task for this node; empty when none arrived in time.
+   *
+   * @throws InterruptedException when the calling thread is interrupted (the call was cancelled)
+   */
+  Optional<TaskAssignment> pollTask(NodeId node, Duration maxWait) throws InterruptedException;
+
+  /**
+   * The parameters a task starts from.
+   *
+   * @throws dev.fedgrid.api.NotFoundException when the task is unknown or not this node's
+   * @throws dev.fedgrid.api.ConflictException when the task is no longer open (round over, job
+   *     cancelled)
+   */
+  Parameters taskParameters(NodeId node, TaskId task);
+
+  /**
+   * A fit task's result.
+   *
+   * @throws dev.fedgrid.api.InvalidRequestException wrong layout, NaN or infinite values, examples
+   *     out of range; nothing changes
+   * @throws dev.fedgrid.api.ConflictException the task already delivered or is closed
+   */
+  void completeFit(NodeId node, TaskId task, Parameters parameters, long examples, Map<String, Double> metrics);
+
+  /** An evaluate task's result; the same rules as {@link #completeFit}. */
+  void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics);
+
+  /** The node could not do the task; {@code reason} is shown to the job's owner. */
+  void failTask(NodeId node, TaskId task, String reason);
+}
