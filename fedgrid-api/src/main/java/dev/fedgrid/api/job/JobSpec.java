@@ -1,6 +1,7 @@
 package dev.fedgrid.api.job;
 
 import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.strategy.StrategyConfig;
@@ -24,6 +25,9 @@ import java.util.regex.Pattern;
  * @param roundTimeoutSeconds deadline of each round's fit and evaluate phase (default 300)
  * @param standardize whether tabular features are standardized with the pooled statistics
  *     (default true)
+ * @param scaling the feature scaling nodes apply; when {@code null} the gateway fills it in at
+ *     submission (pooled column statistics when {@code standardize}, {@code x/255} for images,
+ *     identity otherwise) and stores it with the job so a resumed job scales the same way
  */
 public record JobSpec(
     String name,
@@ -34,10 +38,30 @@ public record JobSpec(
     Integer rounds,
     Integer minNodes,
     Integer roundTimeoutSeconds,
-    Boolean standardize) {
+    Boolean standardize,
+    FeatureScaling scaling) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
+
+  /** A spec whose scaling the gateway fills in. */
+  public JobSpec(
+      String name,
+      List<String> datasets,
+      ModelSpec model,
+      TrainingConfig training,
+      StrategyConfig strategy,
+      Integer rounds,
+      Integer minNodes,
+      Integer roundTimeoutSeconds,
+      Boolean standardize) {
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null);
+  }
+
+  /** This spec with its scaling resolved. */
+  public JobSpec withScaling(FeatureScaling resolved) {
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved);
+  }
 
   public JobSpec {
     name = name == null ? "job" : name.strip();

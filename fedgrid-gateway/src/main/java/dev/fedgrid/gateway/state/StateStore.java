@@ -63,6 +63,14 @@ public interface StateStore extends AutoCloseable {
   void insertJob(Job job);
 
   /**
+   * Stores a new job together with the parameters it starts from (its round-0 checkpoint), in one
+   * transaction, so no reader ever sees a job without a checkpoint.
+   *
+   * @throws dev.fedgrid.api.ConflictException when a job with that id exists
+   */
+  void createJob(Job job, Parameters initial);
+
+  /**
    * Replaces a job's mutable fields (state, completed rounds, message, timestamps, metrics).
    *
    * @throws dev.fedgrid.api.NotFoundException when there is no such job

@@ -1,0 +1,42 @@
+package dev.fedgrid.gateway;
+
+import dev.fedgrid.gateway.jobs.CoordinatorOptions;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Everything a gateway process needs to start, checked when built.
+ *
+ * @param dataDir where the state database lives (default {@code ~/.fedgrid/gateway})
+ * @param host the address both APIs listen on (default 127.0.0.1; use 0.0.0.0 to accept nodes
+ *     from other machines)
+ * @param controlPort the control API's port (default 7600; 0 picks a free port)
+ * @param fleetPort the fleet API's port (default 7601; 0 picks a free port)
+ * @param coordinator heartbeat, node time-out and polling settings
+ */
+public record GatewayConfig(Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator) {
+  public static final int DEFAULT_CONTROL_PORT = 7600;
+  public static final int DEFAULT_FLEET_PORT = 7601;
+
+  public GatewayConfig {
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(coordinator, "coordinator");
+    checkPort("control", controlPort);
+    checkPort("fleet", fleetPort);
+    if (controlPort != 0 && controlPort == fleetPort) {
+      throw new IllegalArgumentException("the control and fleet APIs need different ports, both are " + controlPort);
+    }
+  }
+
+  /** The defaults, with data under {@code dataDir}. */
+  public static GatewayConfig defaults(Path dataDir) {
+    return new GatewayConfig(dataDir, "127.0.0.1", DEFAULT_CONTROL_PORT, DEFAULT_FLEET_PORT, CoordinatorOptions.defaults());
+  }
+
+  private static void checkPort(String which, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(which + " port must be in [0, 65535], got " + port);
+    }
+  }
+}

@@ -1,0 +1,244 @@
+package dev.fedgrid.gateway.jobs;
+
+import dev.fedgrid.api.FedGridException;
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.TaskId;
+import dev.fedgrid.api.dataset.DatasetInfo;
+import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.job.NodeFailure;
+import dev.fedgrid.api.job.RoundSummary;
+import dev.fedgrid.api.model.ParameterLayout;
+import dev.fedgrid.api.model.Parameters;
+import dev.fedgrid.api.strategy.Strategy;
+import dev.fedgrid.core.strategy.Strategies;
+import dev.fedgrid.gateway.fleet.TaskAssignment;
+import dev.fedgrid.gateway.fleet.TaskKind;
+import dev.fedgrid.gateway.state.Checkpoint;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives one job from its last checkpoint to its last round on a virtual thread of its own.
+ *
+ * <p>Each round: pick the job's online nodes (and any newly free eligible ones), send each a fit
+ * task starting from the global parameters, fold updates into the strategy's aggregate as they
+ * arrive, close the phase when every node reported or the round deadline passed (failing the
+ * silent ones), then send evaluate tasks with the new global parameters and average the metrics.
+ * The round's summary and checkpoint are stored atomically before the next round starts, so a
+ * gateway restart re-runs at most the round in flight.
+ *
+ * <p>Thread-safe for {@link #cancel()} and {@link #stopForShutdown()} from other threads.
+ */
+final class JobRunner {
+  private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+  private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+
+  private final Coordinator coordinator;
+  private final JobId id;
+  private final Set<NodeId> nodes;
+  private volatile boolean cancelled;
+  private volatile boolean shuttingDown;
+  private volatile Phase current;
+  private Thread thread;
+
+  JobRunner(Coordinator coordinator, Job job, List<NodeId> reserved) {
+    this.coordinator = coordinator;
+    this.id = job.id();
+    this.nodes = new LinkedHashSet<>(reserved);
+  }
+
+  void start() {
+    thread = Thread.ofVirtual().name("fedgrid-job-" + id).start(this::run);
+  }
+
+  /** Asks the job to stop: the round in flight is abandoned and the job ends cancelled. */
+  void cancel() {
+    cancelled = true;
+    interrupt();
+  }
+
+  /** Stops without changing the job's state, so it resumes after the gateway restarts. */
+  void stopForShutdown() {
+    shuttingDown = true;
+    interrupt();
+  }
+
+  void join(Duration timeout) {
+    try {
+      if (thread != null) thread.join(timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void interrupt() {
+    Phase phase = current;
+    if (phase != null) phase.closeRemaining(cancelled ? "job cancelled" : "gateway shutting down");
+    if (thread != null) thread.interrupt();
+  }
+
+  private void run() {
+    Job job = coordinator.job(id);
+    try {
+      JobSpec spec = job.spec();
+      Checkpoint checkpoint = coordinator.store.latestCheckpoint(id).orElseThrow(() -> new IllegalStateException("job " + id + " has no checkpoint"));
+      ParameterLayout layout = spec.model().parameterLayout(JobPlan.resolve(spec, coordinator.store).inputShape());
+      Strategy strategy = Strategies.create(spec.strategy(), layout);
+      strategy.restore(checkpoint.strategyState());
+      Parameters global = checkpoint.parameters();
+      if (job.state() == JobState.QUEUED) {
+        job = update(job, JobState.RUNNING, job.completedRounds(), "running", coordinator.clock.instant(), null, job.metrics());
+        coordinator.event(id, "started", "started on " + nodes.size() + " node(s): " + names(nodes));
+      } else {
+        job = update(job, JobState.RUNNING, job.completedRounds(), "running", job.startedAt(), null, job.metrics());
+        coordinator.event(id, "resumed", "resumed after round " + checkpoint.round() + " on " + nodes.size() + " node(s)");
+      }
+      log.info("job={} running rounds {}..{} on nodes {}", id, checkpoint.round() + 1, spec.rounds(), nodes);
+      for (int round = checkpoint.round() + 1; round <= spec.rounds(); round++) {
+        if (cancelled || shuttingDown) break;
+        Instant started = coordinator.clock.instant();
+        JobPlan roundPlan = JobPlan.resolve(spec, coordinator.store);
+        List<NodeId> participants = participants(roundPlan, spec, round);
+        coordinator.event(id, "round_started", "round " + round + "/" + spec.rounds() + " started on " + participants.size() + " node(s)");
+
+        Phase fit = new Phase(TaskKind.FIT, strategy.openRound(round, global));
+        runPhase(fit, TaskKind.FIT, round, participants, roundPlan, spec, strategy.proximalMu(), global, layout);
+        int updates = fit.delivered();
+        if (updates < spec.minNodes()) {
+          fail(job, round, fit, participants.size(), spec);
+          return;
+        }
+        Parameters next = fit.aggregate();
+
+        List<NodeId> evaluators = participants.stream().filter(n -> roundPlan.byNode().get(n).metadata().testRows() > 0).toList();
+        Phase eval = new Phase(TaskKind.EVALUATE, null);
+        runPhase(eval, TaskKind.EVALUATE, round, evaluators, roundPlan, spec, 0, next, layout);
+        if (cancelled || shuttingDown) break;
+
+        var failures = new ArrayList<NodeFailure>(fit.failures());
+        failures.addAll(eval.failures());
+        for (NodeFailure f : failures) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
+        Map<String, Double> evalMetrics = eval.meanMetrics();
+        RoundSummary summary = new RoundSummary(id, round, started, coordinator.clock.instant(), participants, updates, fit.examples(), failures, fit.meanMetrics(), evalMetrics);
+        job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics);
+        coordinator.store.completeRound(job, summary, new Checkpoint(round, next, strategy.state()));
+        global = next;
+        coordinator.event(id, "round_completed", "round " + round + "/" + spec.rounds() + ": " + describe(evalMetrics.isEmpty() ? summary.fitMetrics() : evalMetrics)
+            + " (" + updates + "/" + participants.size() + " updates, " + fit.examples() + " examples)");
+        log.info("job={} round={} completed: {} updates, metrics {}", id, round, updates, evalMetrics);
+        coordinator.forgetTasks(id);
+      }
+      if (shuttingDown) {
+        log.info("job={} paused for gateway shutdown after round {}", id, job.completedRounds());
+      } else if (cancelled) {
+        update(job, JobState.CANCELLED, job.completedRounds(), "cancelled by request after round " + job.completedRounds(), job.startedAt(), coordinator.clock.instant(), job.metrics());
+        coordinator.event(id, "cancelled", "cancelled by request after " + job.completedRounds() + " completed round(s)");
+      } else {
+        update(job, JobState.COMPLETED, job.completedRounds(), "", job.startedAt(), coordinator.clock.instant(), job.metrics());
+        coordinator.event(id, "completed", "completed " + job.completedRounds() + " rounds: " + describe(job.metrics()));
+        log.info("job={} completed: {}", id, job.metrics());
+      }
+    } catch (InterruptedException e) {
+      if (cancelled && !shuttingDown) {
+        Job latest = coordinator.job(id);
+        update(latest, JobState.CANCELLED, latest.completedRounds(), "cancelled by request after round " + latest.completedRounds(), latest.startedAt(), coordinator.clock.instant(), latest.metrics());
+        coordinator.event(id, "cancelled", "cancelled by request after " + latest.completedRounds() + " completed round(s)");
+      }
+    } catch (RuntimeException e) {
+      if (shuttingDown) return;
+      String reason = e instanceof FedGridException f ? f.getMessage() : "internal error: " + e;
+      log.error("job={} failed", id, e);
+      Job latest = coordinator.job(id);
+      if (!latest.state().isTerminal()) {
+        update(latest, JobState.FAILED, latest.completedRounds(), reason, latest.startedAt(), coordinator.clock.instant(), latest.metrics());
+        coordinator.event(id, "failed", reason);
+      }
+    } finally {
+      for (NodeId n : nodes) coordinator.release(id, n);
+      coordinator.forgetTasks(id);
+      coordinator.runnerFinished(id);
+    }
+  }
+
+  /** The nodes of this round: reserved ones still online plus newly free eligible ones. */
+  private List<NodeId> participants(JobPlan plan, JobSpec spec, int round) throws InterruptedException {
+    Instant deadline = coordinator.clock.instant().plusSeconds(spec.roundTimeoutSeconds());
+    while (true) {
+      nodes.addAll(coordinator.reserveEligible(id, plan));
+      List<NodeId> online = nodes.stream().filter(n -> coordinator.online(n) && plan.byNode().containsKey(n)).toList();
+      if (online.size() >= spec.minNodes()) return online;
+      if (!coordinator.clock.instant().isBefore(deadline)) {
+        throw new dev.fedgrid.api.UnavailableException(
+            "TOO_FEW_NODES",
+            "round " + round + " of job " + id + " could not start: " + online.size() + " of the needed " + spec.minNodes()
+                + " node(s) online within " + spec.roundTimeoutSeconds() + " s; start more nodes holding " + String.join(", ", spec.datasets())
+                + " or lower --min-nodes");
+      }
+      Thread.sleep(coordinator.options.schedulerTick());
+    }
+  }
+
+  private void runPhase(
+      Phase phase, TaskKind kind, int round, List<NodeId> participants, JobPlan plan, JobSpec spec, double mu, Parameters start, ParameterLayout layout)
+      throws InterruptedException {
+    current = phase;
+    Instant deadline = coordinator.clock.instant().plusSeconds(spec.roundTimeoutSeconds());
+    for (NodeId node : participants) {
+      DatasetInfo dataset = plan.byNode().get(node);
+      var assignment = new TaskAssignment(TaskId.random(), id, round, kind, dataset.id(), spec.model(), spec.training(), mu, spec.scaling(), layout, deadline);
+      long limit = kind == TaskKind.FIT ? dataset.metadata().trainRows() : dataset.metadata().testRows();
+      OpenTask task = new OpenTask(assignment, node, start, phase, limit);
+      phase.add(task);
+      coordinator.dispatch(task);
+    }
+    if (cancelled || shuttingDown) phase.closeRemaining(cancelled ? "job cancelled" : "gateway shutting down");
+    boolean all = phase.await(deadline, coordinator.clock, Duration.ofMillis(500), n -> !coordinator.online(n), "node went offline");
+    if (!all) {
+      phase.closeRemaining("no result before the " + spec.roundTimeoutSeconds() + " s deadline");
+    }
+    if (cancelled || shuttingDown) throw new InterruptedException();
+  }
+
+  private void fail(Job job, int round, Phase fit, int selected, JobSpec spec) {
+    String silent = fit.failures().stream()
+        .map(f -> "node " + f.node() + " " + f.reason() + " (last seen " + CLOCK.format(coordinator.lastSeen(f.node())) + " UTC)")
+        .collect(Collectors.joining("; "));
+    String reason = "round " + round + " of job " + id + " failed: " + fit.delivered() + " of " + selected + " updates arrived, "
+        + spec.minNodes() + " needed; " + silent + ". Raise --round-timeout or lower --min-nodes";
+    for (NodeFailure f : fit.failures()) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
+    update(job, JobState.FAILED, job.completedRounds(), reason, job.startedAt(), coordinator.clock.instant(), job.metrics());
+    coordinator.event(id, "failed", reason);
+    log.warn("job={} round={} failed: {}", id, round, reason);
+  }
+
+  private Job update(Job job, JobState state, int completed, String message, Instant startedAt, Instant finishedAt, Map<String, Double> metrics) {
+    Job next = new Job(id, job.spec(), state, completed, message, job.createdAt(), startedAt, finishedAt, metrics);
+    coordinator.store.updateJob(next);
+    return next;
+  }
+
+  private static String names(Set<NodeId> nodes) {
+    return nodes.stream().map(NodeId::value).collect(Collectors.joining(", "));
+  }
+
+  static String describe(Map<String, Double> metrics) {
+    if (metrics.isEmpty()) return "no metrics";
+    return metrics.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .map(e -> e.getKey() + " " + String.format(java.util.Locale.ROOT, "%.4f", e.getValue()))
+        .collect(Collectors.joining(", "));
+  }
+}

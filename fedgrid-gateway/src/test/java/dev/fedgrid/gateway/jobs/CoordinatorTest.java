@@ -1,0 +1,372 @@
+package dev.fedgrid.gateway.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.fedgrid.api.ConflictException;
+import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.NotFoundException;
+import dev.fedgrid.api.UnauthenticatedException;
+import dev.fedgrid.api.dataset.ColumnStats;
+import dev.fedgrid.api.dataset.DatasetFormat;
+import dev.fedgrid.api.dataset.DatasetMetadata;
+import dev.fedgrid.api.dataset.LabelInfo;
+import dev.fedgrid.api.dataset.Visibility;
+import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.job.RoundSummary;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.Parameters;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.strategy.StrategyConfig;
+import dev.fedgrid.gateway.fleet.NodeHello;
+import dev.fedgrid.gateway.fleet.Registration;
+import dev.fedgrid.gateway.fleet.TaskAssignment;
+import dev.fedgrid.gateway.fleet.TaskKind;
+import dev.fedgrid.gateway.state.SqlStateStore;
+import dev.fedgrid.gateway.state.StateStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The coordinator with a real SQLite store, driven by simulated nodes that call the fleet backend
+ * exactly as the gRPC service does. Each simulated node "trains" by adding a fixed step to every
+ * parameter, so the expected global model after each round is known exactly.
+ */
+class CoordinatorTest {
+  private static final CoordinatorOptions FAST =
+      new CoordinatorOptions(Duration.ofMillis(200), Duration.ofMillis(1500), Duration.ofMillis(500), Duration.ofMillis(50));
+
+  @TempDir Path dir;
+  private StateStore store;
+  private Coordinator coordinator;
+  private final List<SimNode> nodes = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    store = SqlStateStore.sqlite(dir.resolve("gateway.db"));
+    coordinator = new Coordinator(store, Clock.systemUTC(), FAST);
+    coordinator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    nodes.forEach(SimNode::stop);
+    coordinator.close();
+    store.close();
+  }
+
+  @Test
+  void fedAvgRunsEveryRoundAndAveragesByExamples() throws Exception {
+    simNode("a", 100, 1.0f);
+    simNode("b", 300, 3.0f);
+    Job job = coordinator.submitJob(spec(3, 2, new StrategyConfig.FedAvg()));
+    Parameters initial = store.latestCheckpoint(job.id()).orElseThrow().parameters();
+
+    Job done = awaitTerminal(job.id());
+
+    assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+    assertThat(done.completedRounds()).isEqualTo(3);
+    List<RoundSummary> rounds = coordinator.rounds(job.id());
+    assertThat(rounds).extracting(RoundSummary::round).containsExactly(1, 2, 3);
+    assertThat(rounds).allSatisfy(r -> {
+      assertThat(r.updates()).isEqualTo(2);
+      assertThat(r.examples()).isEqualTo(400);
+      assertThat(r.failures()).isEmpty();
+      assertThat(r.evalMetrics()).containsKey("accuracy");
+    });
+    // each round moves every weight by (100 * 1 + 300 * 3) / 400 = 2.5
+    float[] last = coordinator.model(job.id()).parameters().values();
+    for (int i = 0; i < last.length; i++) assertThat(last[i]).isCloseTo(initial.values()[i] + 7.5f, org.assertj.core.data.Offset.offset(1e-4f));
+    // evaluation metrics are weighted by test examples: (10 * 0.5 + 30 * 0.9) / 40
+    assertThat(done.metrics().get("accuracy")).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type())
+        .containsSubsequence("queued", "started", "round_started", "round_completed", "completed");
+  }
+
+  @Test
+  void jobWaitsInTheQueueUntilEnoughNodesAreOnline() throws Exception {
+    simNode("a", 100, 1.0f);
+    Job job = coordinator.submitJob(spec(1, 2, new StrategyConfig.FedAvg()));
+    awaitMessage(job.id(), "waiting for 2 free node(s)");
+    assertThat(coordinator.job(job.id()).state()).isEqualTo(JobState.QUEUED);
+
+    simNode("b", 100, 1.0f);
+    assertThat(awaitTerminal(job.id()).state()).isEqualTo(JobState.COMPLETED);
+  }
+
+  @Test
+  void aSilentNodeFailsAtTheDeadlineAndTheRoundCompletesWithTheOthers() throws Exception {
+    simNode("a", 100, 1.0f);
+    simNode("b", 100, 1.0f);
+    SimNode silent = simNode("c", 100, 1.0f);
+    silent.ignoreFitTasks.set(true); // alive (heartbeats) but never answers
+    JobSpec spec = new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, 1, 2, 1, true);
+
+    Job done = awaitTerminal(coordinator.submitJob(spec).id());
+
+    assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+    RoundSummary round = coordinator.rounds(done.id()).getFirst();
+    assertThat(round.updates()).isEqualTo(2);
+    assertThat(round.failures()).singleElement().satisfies(f -> {
+      assertThat(f.node()).isEqualTo(silent.id);
+      assertThat(f.reason()).contains("deadline");
+    });
+  }
+
+  @Test
+  void aRoundBelowTheMinimumFailsTheJobWithTheNumbers() throws Exception {
+    simNode("a", 100, 1.0f);
+    SimNode broken = simNode("b", 100, 1.0f);
+    broken.failFitTasks.set(true);
+
+    Job done = awaitTerminal(coordinator.submitJob(spec(2, 2, new StrategyConfig.FedAvg())).id());
+
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.message()).contains("1 of 2 updates arrived, 2 needed").contains(broken.id.value()).contains("lower --min-nodes");
+    assertThat(done.completedRounds()).isZero();
+  }
+
+  @Test
+  void invalidAndReplayedUpdatesAreRefusedAndChangeNothing() throws Exception {
+    Registration a = register("a", 100);
+    Registration b = register("b", 100);
+    Job job = coordinator.submitJob(spec(1, 2, new StrategyConfig.FedAvg()));
+    TaskAssignment ta = coordinator.pollTask(a.nodeId(), Duration.ofSeconds(5)).orElseThrow();
+    TaskAssignment tb = coordinator.pollTask(b.nodeId(), Duration.ofSeconds(5)).orElseThrow();
+    Parameters start = coordinator.taskParameters(a.nodeId(), ta.id());
+
+    float[] nan = start.values().clone();
+    nan[1] = Float.NaN;
+    assertThatThrownBy(() -> coordinator.completeFit(a.nodeId(), ta.id(), new Parameters(start.layout(), nan), 100, Map.of()))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("index 1");
+    assertThatThrownBy(() -> coordinator.completeFit(b.nodeId(), tb.id(), start, 101, Map.of()))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("101 examples");
+    assertThatThrownBy(() -> coordinator.completeFit(b.nodeId(), ta.id(), start, 10, Map.of()))
+        .as("a node cannot answer another node's task").isInstanceOf(NotFoundException.class);
+
+    coordinator.completeFit(b.nodeId(), tb.id(), start, 100, Map.of());
+    assertThatThrownBy(() -> coordinator.completeFit(b.nodeId(), tb.id(), start, 100, Map.of()))
+        .as("replay").isInstanceOf(ConflictException.class).hasMessageContaining("once per task");
+    // a's task closed as failed by the rejected update; the round needs 2 updates, so the job fails
+    Job done = awaitTerminal(job.id());
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.message()).contains("update rejected");
+  }
+
+  @Test
+  void wrongTokensAreRefused() {
+    Registration a = register("a", 100);
+    assertThatThrownBy(() -> coordinator.authenticate(a.nodeId(), "nope")).isInstanceOf(UnauthenticatedException.class);
+    assertThatThrownBy(() -> coordinator.register(new NodeHello(Optional.of(a.nodeId()), Optional.of("nope"), "a", 2, 1024, "test", List.of())))
+        .isInstanceOf(UnauthenticatedException.class);
+    coordinator.authenticate(a.nodeId(), a.token());
+    Registration again = coordinator.register(new NodeHello(Optional.of(a.nodeId()), Optional.of(a.token()), "a", 2, 1024, "test", List.of(metadata(100))));
+    assertThat(again.nodeId()).isEqualTo(a.nodeId());
+    assertThat(again.datasets().getFirst().id()).isEqualTo(a.datasets().getFirst().id());
+  }
+
+  @Test
+  void submissionChecksDatasetsAndTheModel() {
+    register("a", 100);
+    assertThatThrownBy(() -> coordinator.submitJob(new JobSpec("t", List.of("nope"), ModelSpec.logisticRegression(), null, null, 1, 1, 10, true)))
+        .isInstanceOf(NotFoundException.class).hasMessageContaining("no node has registered a dataset named 'nope'");
+    ModelSpec threeClasses = ModelSpec.mlp(List.of(4), 3, dev.fedgrid.api.model.Loss.SOFTMAX_CROSS_ENTROPY);
+    assertThatThrownBy(() -> coordinator.submitJob(new JobSpec("t", List.of("cancer"), threeClasses, null, null, 1, 1, 10, true)))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("2 classes").hasMessageContaining("2 units wide");
+    assertThat(coordinator.jobs(List.of(), Optional.empty(), 10)).isEmpty();
+  }
+
+  @Test
+  void cancellingARunningJobStopsIt() throws Exception {
+    simNode("a", 100, 1.0f);
+    SimNode slow = simNode("b", 100, 1.0f);
+    slow.ignoreFitTasks.set(true);
+    Job job = coordinator.submitJob(new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 2, 60, true));
+    awaitState(job.id(), JobState.RUNNING);
+
+    Job cancelled = coordinator.cancelJob(job.id());
+
+    assertThat(cancelled.state()).isEqualTo(JobState.CANCELLED);
+    assertThatThrownBy(() -> coordinator.cancelJob(job.id())).isInstanceOf(ConflictException.class);
+    coordinator.deleteJob(job.id());
+    assertThatThrownBy(() -> coordinator.job(job.id())).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void aRestartedCoordinatorResumesAtTheLastCompletedRound() throws Exception {
+    SimNode a = simNode("a", 100, 1.0f);
+    SimNode b = simNode("b", 100, 1.0f);
+    a.delay.set(150);
+    Job job = coordinator.submitJob(spec(6, 2, new StrategyConfig.FedAdam(null, null, null, null)));
+    awaitRounds(job.id(), 2);
+
+    nodes.forEach(SimNode::stop);
+    coordinator.close(); // the job stays running in the store
+    int before = store.job(job.id()).orElseThrow().completedRounds();
+    assertThat(store.job(job.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
+
+    coordinator = new Coordinator(store, Clock.systemUTC(), FAST);
+    coordinator.start();
+    nodes.clear();
+    nodes.add(new SimNode(coordinator, a.registration, 1.0f, 100).start());
+    nodes.add(new SimNode(coordinator, b.registration, 1.0f, 100).start());
+
+    Job done = awaitTerminal(job.id());
+    assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+    assertThat(coordinator.rounds(job.id())).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).contains("resuming", "resumed");
+    assertThat(before).isGreaterThanOrEqualTo(2);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private JobSpec spec(int rounds, int minNodes, StrategyConfig strategy) {
+    return new JobSpec("test", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), strategy, rounds, minNodes, 10, true);
+  }
+
+  private static DatasetMetadata metadata(long rows) {
+    var columns = List.of(new ColumnStats("x0", rows, 1.0, 2.0), new ColumnStats("x1", rows, -1.0, 0.5));
+    return new DatasetMetadata("cancer", DatasetFormat.CSV, List.of(2), columns, LabelInfo.categorical("benign", List.of(rows / 2, rows - rows / 2)),
+        rows, rows / 10, List.of("health"), Visibility.PRIVATE);
+  }
+
+  private Registration register(String name, long rows) {
+    return coordinator.register(new NodeHello(Optional.empty(), Optional.empty(), name, 2, 1024, "test", List.of(metadata(rows))));
+  }
+
+  private SimNode simNode(String name, long rows, float step) {
+    SimNode node = new SimNode(coordinator, register(name, rows), step, rows).start();
+    nodes.add(node);
+    return node;
+  }
+
+  private Job awaitTerminal(JobId id) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      Job job = coordinator.job(id);
+      if (job.state().isTerminal()) return job;
+      Thread.sleep(20);
+    }
+    throw new AssertionError("job " + id + " did not finish: " + coordinator.job(id));
+  }
+
+  private void awaitState(JobId id, JobState state) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (coordinator.job(id).state() != state) {
+      if (System.nanoTime() > deadline) throw new AssertionError("job " + id + " never reached " + state);
+      Thread.sleep(10);
+    }
+  }
+
+  private void awaitRounds(JobId id, int rounds) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (coordinator.job(id).completedRounds() < rounds) {
+      if (System.nanoTime() > deadline) throw new AssertionError("job " + id + " never completed " + rounds + " rounds");
+      Thread.sleep(10);
+    }
+  }
+
+  private void awaitMessage(JobId id, String text) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!coordinator.job(id).message().contains(text)) {
+      if (System.nanoTime() > deadline) throw new AssertionError("job message never contained '" + text + "': " + coordinator.job(id).message());
+      Thread.sleep(10);
+    }
+  }
+
+  /**
+   * A node simulated in-process: it polls for tasks and answers fit tasks with every parameter
+   * moved by {@code step}, and evaluate tasks with an accuracy that depends on its size.
+   */
+  static final class SimNode {
+    final Coordinator coordinator;
+    final Registration registration;
+    final NodeId id;
+    final float step;
+    final long rows;
+    final AtomicBoolean ignoreFitTasks = new AtomicBoolean();
+    final AtomicBoolean failFitTasks = new AtomicBoolean();
+    final AtomicInteger delay = new AtomicInteger();
+    private volatile boolean running = true;
+    private Thread thread;
+    private Thread heartbeat;
+
+    SimNode(Coordinator coordinator, Registration registration, float step, long rows) {
+      this.coordinator = coordinator;
+      this.registration = registration;
+      this.id = registration.nodeId();
+      this.step = step;
+      this.rows = rows;
+    }
+
+    SimNode start() {
+      heartbeat = Thread.ofVirtual().start(() -> {
+        while (running) {
+          coordinator.heartbeat(id);
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+      thread = Thread.ofVirtual().start(this::loop);
+      return this;
+    }
+
+    void stop() {
+      running = false;
+      thread.interrupt();
+      heartbeat.interrupt();
+      try {
+        thread.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private void loop() {
+      while (running) {
+        try {
+          Optional<TaskAssignment> task = coordinator.pollTask(id, Duration.ofMillis(200));
+          if (task.isEmpty()) continue;
+          TaskAssignment t = task.get();
+          if (t.kind() == TaskKind.FIT) {
+            if (ignoreFitTasks.get()) continue;
+            if (failFitTasks.get()) {
+              coordinator.failTask(id, t.id(), "out of memory");
+              continue;
+            }
+            Parameters start = coordinator.taskParameters(id, t.id());
+            float[] next = start.values().clone();
+            for (int i = 0; i < next.length; i++) next[i] += step;
+            Thread.sleep(delay.get());
+            coordinator.completeFit(id, t.id(), new Parameters(start.layout(), next), rows, Map.of("loss", 1.0 / step));
+          } else {
+            coordinator.taskParameters(id, t.id());
+            coordinator.completeEvaluation(id, t.id(), rows / 10, Map.of("accuracy", rows >= 300 ? 0.9 : 0.5));
+          }
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          // a closed task or a stopped coordinator: keep polling, as a real node does
+        }
+      }
+    }
+  }
+}
