@@ -1,0 +1,61 @@
+package dev.fedgrid.core.strategy;
+
+import dev.fedgrid.api.model.ParameterLayout;
+import dev.fedgrid.api.strategy.Strategy;
+import dev.fedgrid.api.strategy.StrategyConfig;
+import java.util.Objects;
+
+/**
+ * Builds the {@link Strategy} for a job from its {@link StrategyConfig}; the one entry point the
+ * gateway and the simulator share.
+ *
+ * <p>Every strategy first takes the mean of the nodes' parameters weighted by their number of
+ * examples (McMahan et al. 2017, "Communication-Efficient Learning of Deep Networks from
+ * Decentralized Data"), streamed through a {@link dev.fedgrid.core.aggregate.WeightedSum} so that
+ * a round holds one model-sized accumulator whatever the number of nodes. FedAvg and FedProx take
+ * that mean as the new model. The others treat {@code delta = mean - global} as a pseudo-gradient
+ * for a server optimizer, as in Reddi et al. 2021, "Adaptive Federated Optimization" (ICLR),
+ * Algorithm 2, and as Flower implements them, without bias correction:
+ *
+ * <pre>
+ *   FedAvgM    v = momentum v + delta;                          w = w + serverLr v      (Hsu et al. 2019)
+ *   FedAdagrad v = v + delta^2;                                 w = w + eta delta / (sqrt(v) + tau)
+ *   FedAdam    m = b1 m + (1 - b1) delta; v = b2 v + (1 - b2) delta^2;
+ *                                                               w = w + eta m / (sqrt(v) + tau)
+ *   FedYogi    m as FedAdam; v = v - (1 - b2) delta^2 sign(v - delta^2);
+ *                                                               w = w + eta m / (sqrt(v) + tau)
+ * </pre>
+ *
+ * with all operations element-wise and {@code m}, {@code v} starting at zero. The server state is
+ * exported by {@link Strategy#state()} under the names {@code momentum} (FedAvgM), {@code v}
+ * (FedAdagrad) and {@code m}, {@code v} (FedAdam, FedYogi); a strategy restored from it continues
+ * exactly as the original would have.
+ *
+ * <p>Thread-safe (stateless); the strategies it returns are not (see {@link Strategy}).
+ */
+public final class Strategies {
+  private Strategies() {}
+
+  /**
+   * A new strategy instance for one job.
+   *
+   * @param config which strategy and its settings (already validated by its record)
+   * @param layout the job's model layout; every round's global parameters and every update must
+   *     have it, and server state is sized by it
+   * @return a fresh strategy with empty server state
+   */
+  public static Strategy create(StrategyConfig config, ParameterLayout layout) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(layout, "layout");
+    return switch (config) {
+      case StrategyConfig.FedAvg c -> new AveragingStrategy(c.name(), layout, 0.0);
+      case StrategyConfig.FedProx c -> new AveragingStrategy(c.name(), layout, c.mu());
+      case StrategyConfig.FedAvgM c -> new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Momentum(c.serverLearningRate(), c.momentum()));
+      case StrategyConfig.FedAdagrad c -> new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Adagrad(c.eta(), c.tau()));
+      case StrategyConfig.FedAdam c ->
+          new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Adam(c.eta(), c.beta1(), c.beta2(), c.tau()));
+      case StrategyConfig.FedYogi c ->
+          new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Yogi(c.eta(), c.beta1(), c.beta2(), c.tau()));
+    };
+  }
+}
