@@ -1,0 +1,68 @@
+package dev.fedgrid.gateway.fleet;
+
+import dev.fedgrid.api.FedGridException;
+import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.UnauthenticatedException;
+import dev.fedgrid.proto.fleet.v1.FleetGrpc;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates every fleet call except {@code Register}: reads the node id and token from the
+ * {@value #NODE_ID_HEADER} and {@value #NODE_TOKEN_HEADER} headers, checks them with {@link
+ * FleetBackend#authenticate}, and puts the node's id into the call's {@link Context} under {@link
+ * #NODE}. A call that fails is closed with the mapped status before any message is read. Tokens
+ * are never logged. Thread-safe.
+ */
+final class AuthInterceptor implements ServerInterceptor {
+  static final String NODE_ID_HEADER = "fedgrid-node-id";
+  static final String NODE_TOKEN_HEADER = "fedgrid-node-token";
+  static final Metadata.Key<String> NODE_ID_KEY = Metadata.Key.of(NODE_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> NODE_TOKEN_KEY = Metadata.Key.of(NODE_TOKEN_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+
+  /** The authenticated node of the current call. */
+  static final Context.Key<NodeId> NODE = Context.key("fedgrid-node");
+
+  private static final Logger LOG = LoggerFactory.getLogger(AuthInterceptor.class);
+  private static final String REGISTER = FleetGrpc.getRegisterMethod().getFullMethodName();
+
+  private final FleetBackend backend;
+
+  AuthInterceptor(FleetBackend backend) {
+    this.backend = backend;
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    if (method.equals(REGISTER)) return next.startCall(call, headers);
+    NodeId node;
+    try {
+      String id = headers.get(NODE_ID_KEY);
+      String token = headers.get(NODE_TOKEN_KEY);
+      if (id == null || token == null || id.isEmpty() || token.isEmpty()) {
+        throw new UnauthenticatedException(
+            "NODE_CREDENTIALS_MISSING",
+            "call " + call.getMethodDescriptor().getBareMethodName() + " needs the " + NODE_ID_HEADER + " and " + NODE_TOKEN_HEADER
+                + " headers; register first to get them");
+      }
+      node = NodeId.of(id);
+      backend.authenticate(node, token);
+    } catch (RuntimeException e) {
+      if (e instanceof FedGridException f) {
+        LOG.warn("fleet call {} refused: {}: {}", call.getMethodDescriptor().getBareMethodName(), f.code(), f.getMessage());
+      }
+      StatusRuntimeException status = FleetErrors.toStatus(e, method);
+      call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
+      return new ServerCall.Listener<>() {};
+    }
+    return Contexts.interceptCall(Context.current().withValue(NODE, node), call, headers, next);
+  }
+}
