@@ -259,6 +259,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
         throw new ConflictException("JOB_ACTIVE", "job " + id + " is " + job.state().wireName() + "; cancel it before deleting it");
       }
       store.deleteJob(id);
+      forgetTasks(id, Integer.MAX_VALUE);
     }
   }
 
@@ -366,8 +367,13 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     if (slot != null) slot.release(job);
   }
 
-  void forgetTasks(JobId job) {
-    tasks.values().removeIf(t -> t.assignment.job().equals(job) && !t.open());
+  /**
+   * Forgets a job's closed tasks of rounds before {@code keepFromRound}. The latest round's tasks
+   * are kept so that a node retrying a push whose acknowledgement it lost is told its result
+   * already arrived; they go when the job is deleted.
+   */
+  void forgetTasks(JobId job, int keepFromRound) {
+    tasks.values().removeIf(t -> t.assignment.job().equals(job) && !t.open() && t.assignment.round() < keepFromRound);
   }
 
   void runnerFinished(JobId job) {

@@ -139,7 +139,7 @@ final class JobRunner {
         coordinator.event(id, "round_completed", "round " + round + "/" + spec.rounds() + ": " + describe(evalMetrics.isEmpty() ? summary.fitMetrics() : evalMetrics)
             + " (" + updates + "/" + participants.size() + " updates, " + fit.examples() + " examples)");
         log.info("job={} round={} completed: {} updates, metrics {}", id, round, updates, evalMetrics);
-        coordinator.forgetTasks(id);
+        coordinator.forgetTasks(id, round);
       }
       if (shuttingDown) {
         log.info("job={} paused for gateway shutdown after round {}", id, job.completedRounds());
@@ -168,7 +168,6 @@ final class JobRunner {
       }
     } finally {
       for (NodeId n : nodes) coordinator.release(id, n);
-      coordinator.forgetTasks(id);
       coordinator.runnerFinished(id);
     }
   }

@@ -17,6 +17,7 @@ final class OpenTask {
   final long maxExamples;
   private volatile Parameters start;
   private volatile boolean open = true;
+  private volatile boolean delivered;
 
   OpenTask(TaskAssignment assignment, NodeId node, Parameters start, Phase phase, long maxExamples) {
     this.assignment = assignment;
@@ -34,8 +35,14 @@ final class OpenTask {
     return start;
   }
 
+  /** Whether the node's result arrived (as opposed to the task failing or timing out). */
+  boolean delivered() {
+    return delivered;
+  }
+
   /** Called by the phase under its lock. */
-  void close() {
+  void close(boolean resultArrived) {
+    delivered = resultArrived;
     open = false;
     start = null;
   }

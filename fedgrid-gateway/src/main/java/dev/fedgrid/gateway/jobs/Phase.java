@@ -74,7 +74,7 @@ final class Phase {
       metrics.add(new WeightedMetrics(taskExamples, taskMetrics));
       examples += taskExamples;
       delivered++;
-      closeLocked(task);
+      closeLocked(task, true);
     } finally {
       lock.unlock();
     }
@@ -87,7 +87,7 @@ final class Phase {
       metrics.add(new WeightedMetrics(taskExamples, taskMetrics));
       examples += taskExamples;
       delivered++;
-      closeLocked(task);
+      closeLocked(task, true);
     } finally {
       lock.unlock();
     }
@@ -189,11 +189,14 @@ final class Phase {
   }
 
   private void requireOpen(OpenTask task) {
+    if (task.delivered()) {
+      throw new ConflictException(
+          "UPDATE_ALREADY_RECEIVED", "the result of task " + task.assignment.id() + " already arrived; results are accepted once per task");
+    }
     if (!task.open()) {
       throw new ConflictException(
           "TASK_CLOSED",
-          "task " + task.assignment.id() + " is closed (its result already arrived, it failed, or the round ended); "
-              + "results are accepted once per task");
+          "task " + task.assignment.id() + " is closed: it failed, timed out, or its round ended");
     }
     if (task.assignment.kind() != kind) {
       throw new InvalidRequestException("WRONG_TASK_KIND", "task " + task.assignment.id() + " is a " + kind + " task");
@@ -203,11 +206,11 @@ final class Phase {
   private void failLocked(OpenTask task, String reason) {
     failures.add(new NodeFailure(task.node, kind == TaskKind.FIT ? "fit" : "evaluate", reason));
     if (aggregation != null) aggregation.accept(new FitOutcome.Failure(task.node, reason));
-    closeLocked(task);
+    closeLocked(task, false);
   }
 
-  private void closeLocked(OpenTask task) {
-    task.close();
+  private void closeLocked(OpenTask task, boolean resultArrived) {
+    task.close(resultArrived);
     pending--;
     changed.signalAll();
   }

@@ -161,7 +161,8 @@ class CoordinatorTest {
 
     coordinator.completeFit(b.nodeId(), tb.id(), start, 100, Map.of());
     assertThatThrownBy(() -> coordinator.completeFit(b.nodeId(), tb.id(), start, 100, Map.of()))
-        .as("replay").isInstanceOf(ConflictException.class).hasMessageContaining("once per task");
+        .as("replay").isInstanceOf(ConflictException.class).hasMessageContaining("once per task")
+        .satisfies(e -> assertThat(((ConflictException) e).code()).isEqualTo("UPDATE_ALREADY_RECEIVED"));
     // a's task closed as failed by the rejected update; the round needs 2 updates, so the job fails
     Job done = awaitTerminal(job.id());
     assertThat(done.state()).isEqualTo(JobState.FAILED);

@@ -1,0 +1,105 @@
+package dev.fedgrid.gateway.control;
+
+import dev.fedgrid.api.FedGridException;
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.job.Job;
+import dev.fedgrid.gateway.json.Json;
+import dev.fedgrid.gateway.state.JobEvent;
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams one job's events as server-sent events ({@code text/event-stream}).
+ *
+ * <p>Each {@link JobEvent} becomes one SSE event whose {@code id} is the event's sequence number,
+ * whose {@code event} is its type and whose {@code data} is the event as one line of JSON. A client
+ * that reconnects with {@code Last-Event-ID: n} (browsers do this by themselves) gets the events
+ * after {@code n}, so nothing is lost or repeated across a dropped connection.
+ *
+ * <p>The loop long-polls {@link GatewayControl#events} for at most one heartbeat interval at a
+ * time; when nothing arrived it writes an SSE comment ({@code : keep-alive}), which keeps proxies
+ * from closing an idle connection and reveals a client that went away (the write fails). Once the
+ * job is in a terminal state and every event up to then has been written, the stream ends. To
+ * avoid racing the coordinator, which may record the final state a moment before the final event,
+ * the last poll after a terminal state waits a short grace period.
+ *
+ * <p>Thread-safe: each call to {@link #serve} uses only its own locals.
+ */
+final class EventStream {
+  private static final Logger LOG = LoggerFactory.getLogger(EventStream.class);
+  private static final Duration TERMINAL_GRACE = Duration.ofMillis(250);
+  /** Browsers wait this long before reconnecting a dropped stream. */
+  private static final int RETRY_MILLIS = 2000;
+
+  private final GatewayControl control;
+  private final Duration heartbeat;
+
+  EventStream(GatewayControl control, Duration heartbeat) {
+    this.control = control;
+    this.heartbeat = heartbeat;
+  }
+
+  /**
+   * Writes the events of {@code job} after {@code afterSeq} until the job has finished; returns
+   * when the stream ends or the client has gone away.
+   *
+   * @throws FedGridException before anything is written when the job does not exist, so that the
+   *     caller still answers with a JSON error
+   */
+  void serve(JobId job, long afterSeq, ServerResponse response) throws InterruptedException {
+    Job snapshot = control.job(job); // 404 as JSON before the stream is committed
+    response.status(200);
+    response.headers().contentType(MediaTypes.TEXT_EVENT_STREAM);
+    response.header(HeaderNames.CACHE_CONTROL, "no-cache");
+    response.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
+    long after = afterSeq;
+    try (OutputStream out = response.outputStream()) {
+      write(out, "retry: " + RETRY_MILLIS + "\n\n");
+      while (true) {
+        boolean terminal = snapshot.state().isTerminal();
+        List<JobEvent> batch = control.events(job, after, terminal ? TERMINAL_GRACE : heartbeat);
+        for (JobEvent event : batch) {
+          write(out, format(event));
+          after = event.seq();
+        }
+        if (batch.isEmpty()) {
+          if (terminal) return;
+          write(out, ": keep-alive\n\n");
+        }
+        snapshot = control.job(job);
+      }
+    } catch (FedGridException e) {
+      // The stream is committed, so no error body can follow: end it cleanly (the job was deleted
+      // while watched, or the gateway is stopping).
+      LOG.info("event stream of {} ended after seq {}: {}", job, after, e.getMessage());
+    } catch (IOException | UncheckedIOException e) {
+      LOG.debug("event stream of {} closed by the client after seq {}", job, after);
+    }
+  }
+
+  /** One SSE event; newlines in the type are not allowed by the format and are replaced. */
+  static String format(JobEvent event) {
+    String data;
+    try {
+      data = Json.mapper().writeValueAsString(event);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    String type = event.type().replaceAll("[\\r\\n]", " ");
+    return "id: " + event.seq() + "\nevent: " + type + "\ndata: " + data + "\n\n";
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+}
