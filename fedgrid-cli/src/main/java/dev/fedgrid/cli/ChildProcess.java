@@ -1,0 +1,125 @@
+package dev.fedgrid.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@code fedgrid} command run as a separate OS process with this JVM's classpath and the flags
+ * FedGrid needs, its output copied to a log file and scanned for a readiness line. The demo and the
+ * cross-process integration tests start gateways and nodes this way.
+ *
+ * <p>Thread-safe.
+ */
+final class ChildProcess implements AutoCloseable {
+  /** Heap of each child: a node holding Fashion-MNIST in memory needs about 300 MB. */
+  private static final String HEAP = "1g";
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+  private final CompletableFuture<Matcher> ready = new CompletableFuture<>();
+
+  private ChildProcess(String name, Process process, Path log, Pattern readyLine) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+    Thread.ofVirtual().name("log-" + name).start(() -> copy(readyLine));
+  }
+
+  /** Starts {@code fedgrid args...} with stdout and stderr going to {@code log}. */
+  static ChildProcess start(String name, Path log, Pattern readyLine, List<String> args) throws IOException {
+    var command = new ArrayList<String>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--add-modules");
+    command.add("jdk.incubator.vector");
+    command.add("-Dai.djl.offline=true");
+    command.add("-Xmx" + HEAP);
+    String cache = System.getProperty("fedgrid.cache.dir"); // else the child reads FEDGRID_CACHE_DIR or its default
+    if (cache != null) command.add("-Dfedgrid.cache.dir=" + cache);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.fedgrid.cli.Main");
+    command.addAll(args);
+    Files.createDirectories(log.getParent());
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    return new ChildProcess(name, p, log, readyLine);
+  }
+
+  /** Waits for the readiness line and returns its match. */
+  Matcher awaitReady(Duration timeout) throws Exception {
+    try {
+      return ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(name + " did not become ready within " + timeout + "; its log:\n" + tail(), e);
+    }
+  }
+
+  Path log() {
+    return log;
+  }
+
+  String tail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Asks the process to stop (SIGTERM) and waits for it. */
+  @Override
+  public void close() throws InterruptedException {
+    if (!process.isAlive()) return;
+    process.destroy();
+    if (!process.waitFor(15, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private void copy(Pattern readyLine) {
+    try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        var out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        out.write(line);
+        out.newLine();
+        out.flush();
+        if (!ready.isDone()) {
+          Matcher m = readyLine.matcher(line);
+          if (m.find()) ready.complete(m);
+        }
+      }
+      ready.completeExceptionally(new AssertionError(name + " exited (" + process.waitFor() + ") before it was ready:\n" + tail()));
+    } catch (IOException e) {
+      ready.completeExceptionally(new UncheckedIOException(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

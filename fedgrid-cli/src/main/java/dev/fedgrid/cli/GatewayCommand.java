@@ -1,0 +1,86 @@
+package dev.fedgrid.cli;
+
+import dev.fedgrid.gateway.Gateway;
+import dev.fedgrid.gateway.GatewayConfig;
+import dev.fedgrid.gateway.jobs.CoordinatorOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code fedgrid gateway start}: runs the gateway in the foreground until stopped. */
+@Command(
+    name = "gateway",
+    description = "Run the gateway: the catalogue, the job queue and the round driver, serving the control and fleet APIs.",
+    subcommands = {GatewayCommand.Start.class},
+    footer = {"", "Example:", "  fedgrid gateway start", "  fedgrid gateway start --host 0.0.0.0 --data-dir /var/lib/fedgrid"})
+public final class GatewayCommand implements Runnable {
+  @Mixin HelpOption help;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing a subcommand: start");
+  }
+
+  @Command(
+      name = "start",
+      description = "Start the gateway and serve until Ctrl-C (or SIGTERM), which stops it cleanly; running jobs resume at the next start.",
+      footer = {"", "Example:", "  fedgrid gateway start --control-port 7600 --fleet-port 7601",
+        "", "Prints 'gateway ready: control API <url>, fleet API <host:port>' on stdout once both APIs listen."})
+  static final class Start implements Callable<Integer> {
+    @Mixin HelpOption help;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:FEDGRID_GATEWAY_DATA_DIR:-${sys:user.home}/.fedgrid/gateway}",
+        description = "Where the gateway keeps its state (SQLite). Env FEDGRID_GATEWAY_DATA_DIR. Default: ${DEFAULT-VALUE}")
+    Path dataDir;
+
+    @Option(names = "--host", defaultValue = "${env:FEDGRID_HOST:-127.0.0.1}",
+        description = "Address both APIs listen on; 0.0.0.0 accepts nodes from other machines. Env FEDGRID_HOST. Default: ${DEFAULT-VALUE}")
+    String host;
+
+    @Option(names = "--control-port", defaultValue = "${env:FEDGRID_CONTROL_PORT:-7600}",
+        description = "Port of the control API (REST); 0 picks a free one. Env FEDGRID_CONTROL_PORT. Default: ${DEFAULT-VALUE}")
+    int controlPort;
+
+    @Option(names = "--fleet-port", defaultValue = "${env:FEDGRID_FLEET_PORT:-7601}",
+        description = "Port of the fleet API (gRPC) nodes dial; 0 picks a free one. Env FEDGRID_FLEET_PORT. Default: ${DEFAULT-VALUE}")
+    int fleetPort;
+
+    @Option(names = "--heartbeat", defaultValue = "5s", converter = JobCommand.DurationConverter.class,
+        description = "How often nodes send heartbeats. Default: ${DEFAULT-VALUE}")
+    Duration heartbeat;
+
+    @Option(names = "--node-timeout", defaultValue = "20s", converter = JobCommand.DurationConverter.class,
+        description = "Silence after which a node counts as offline and its tasks fail (at least twice --heartbeat). Default: ${DEFAULT-VALUE}")
+    Duration nodeTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+      GatewayConfig config;
+      try {
+        var defaults = CoordinatorOptions.defaults();
+        config = new GatewayConfig(dataDir, host, controlPort, fleetPort,
+            new CoordinatorOptions(heartbeat, nodeTimeout, defaults.maxPollWait(), defaults.schedulerTick()));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+      Gateway gateway = Gateway.start(config);
+      Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "fedgrid-gateway-shutdown"));
+      var out = FedGridCommand.of(spec).out();
+      out.println("gateway ready: control API http://" + host + ":" + gateway.controlPort() + ", fleet API " + host + ":" + gateway.fleetPort());
+      out.println("state in " + dataDir.toAbsolutePath().resolve("gateway.db") + "; Ctrl-C stops the gateway");
+      out.flush();
+      gateway.awaitTermination();
+      return Main.OK;
+    }
+  }
+}

@@ -1,0 +1,511 @@
+package dev.fedgrid.cli;
+
+import dev.fedgrid.api.ConflictException;
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.UnavailableException;
+import dev.fedgrid.api.dataset.DatasetInfo;
+import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.job.RoundSummary;
+import dev.fedgrid.api.model.Layer;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.Optimizer;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.strategy.StrategyConfig;
+import dev.fedgrid.client.FedGridClient;
+import dev.fedgrid.client.JobEventView;
+import dev.fedgrid.client.ModelPresets;
+import dev.fedgrid.client.Page;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code fedgrid job submit|list|show|watch|cancel|delete}: federated training jobs. */
+@Command(
+    name = "job",
+    description = "Submit training jobs, follow them live and manage them.",
+    subcommands = {
+      JobCommand.Submit.class,
+      JobCommand.ListJobs.class,
+      JobCommand.Show.class,
+      JobCommand.Watch.class,
+      JobCommand.Cancel.class,
+      JobCommand.Delete.class
+    },
+    footer = {"", "Example:", "  fedgrid job submit --dataset heart --model mlp:64,32 --rounds 20 --watch", "  fedgrid job list --state running"})
+public final class JobCommand implements Runnable {
+  @Mixin HelpOption help;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing a subcommand: submit, list, show, watch, cancel or delete");
+  }
+
+  // ---- submit ----
+
+  @Command(
+      name = "submit",
+      sortOptions = false,
+      description = {
+        "Submit a training job on one or more datasets and print its id.",
+        "--model is a preset fitted to the first dataset's features and label, or a spec file:",
+        "  logistic    one dense layer; its output and loss follow the label",
+        "  mlp:64,32   hidden dense layers with ReLU, then the same output",
+        "  cnn         two conv/pool blocks and a dense layer, for image features [c,h,w]",
+        "  @spec.json  {\"layers\": [{\"type\": \"dense\", \"units\": 1}], \"loss\": \"binary_cross_entropy\"}"
+      },
+      footer = {
+        "",
+        "Example:",
+        "  fedgrid job submit --dataset heart --model logistic --rounds 10 --watch",
+        "  fedgrid job submit --dataset fashion-mnist --model cnn --optimizer adam --lr 0.001 \\",
+        "      --strategy fedadam --server-lr 0.01 --rounds 20"
+      })
+  static final class Submit extends ClientCommand {
+    private static final List<String> STRATEGIES = List.of("fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad");
+
+    @Option(names = "--dataset", required = true, paramLabel = "NAME", split = ",",
+        description = "A dataset name or id to train on; repeat or separate with commas for several. Every online node holding one takes part. Required.")
+    List<String> datasets;
+
+    @Option(names = "--model", required = true, paramLabel = "MODEL",
+        description = "logistic, mlp:<width>,<width>..., cnn, or @path/to/spec.json. Required.")
+    String model;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "A label for people. Default: the first dataset's name and the model.")
+    String name;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "10", description = "Federated rounds. Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
+    @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "fedavg",
+        description = "How updates are combined: fedavg, fedprox, fedavgm, fedadam, fedyogi or fedadagrad. Default: ${DEFAULT-VALUE}.")
+    String strategy;
+
+    @Option(names = "--mu", paramLabel = "MU", description = "FedProx proximal coefficient (only with --strategy fedprox). Default: 0.01.")
+    Double mu;
+
+    @Option(names = "--server-lr", paramLabel = "LR",
+        description = "Server learning rate of fedavgm (default 1.0) or eta of fedadam, fedyogi, fedadagrad (default 0.01).")
+    Double serverLr;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Local epochs per round on each node. Default: 1.")
+    Integer epochs;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Local mini-batch size. Default: 32.")
+    Integer batchSize;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Local learning rate. Default: 0.1 with sgd, 0.001 with adam.")
+    Double lr;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", description = "Local optimizer: sgd or adam. Default: sgd.")
+    String optimizer;
+
+    @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum in [0, 1). Default: 0.")
+    Double momentum;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed for initialization, shuffling and dropout. Default: 42.")
+    Long seed;
+
+    @Option(names = "--min-nodes", paramLabel = "N", description = "Fewest nodes a round may run with; the job waits until that many are online. Default: 2.")
+    Integer minNodes;
+
+    @Option(names = "--round-timeout", paramLabel = "DURATION", defaultValue = "300s", converter = DurationConverter.class,
+        description = "Deadline of each round, such as 300s, 5m or 1h. Default: ${DEFAULT-VALUE}.")
+    Duration roundTimeout;
+
+    @Option(names = "--no-standardize", description = "Do not standardize tabular features with the pooled column statistics. Default: standardize.")
+    boolean noStandardize;
+
+    @Option(names = "--watch", description = "After submitting, follow the job as `fedgrid job watch` does. Default: false.")
+    boolean watch;
+
+    @Option(names = "--json", description = "Print the submitted job as the API's JSON instead of its id. Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      JobSpec spec = spec(client);
+      Job job = client.submitJob(spec);
+      if (json) printJson(job);
+      else out().println(job.id());
+      if (!watch) {
+        err().println("submitted job " + job.id() + " (" + job.state().wireName() + "); follow it with: fedgrid job watch " + job.id());
+        return Main.OK;
+      }
+      return JobCommand.watch(client, job.id(), out(), err(), false);
+    }
+
+    /** The job spec; usage errors are found before the gateway is asked for the first dataset. */
+    JobSpec spec(FedGridClient client) {
+      List<String> names = datasets.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+      if (names.isEmpty()) throw new ParameterException(spec.commandLine(), "--dataset needs at least one dataset name or id");
+      StrategyConfig strategyConfig = strategy();
+      Optimizer optimizerName = optimizer();
+      int timeoutSeconds = seconds(roundTimeout);
+      var training = new TrainingConfig(epochs, batchSize, optimizerName, lr, momentum, seed);
+      DatasetInfo first = DatasetCommand.resolveAny(client, names.getFirst());
+      ModelSpec modelSpec = ModelPresets.preset(model, first);
+      String label = name != null ? name : defaultName(names.getFirst(), model);
+      return new JobSpec(
+          label, names, modelSpec, training, strategyConfig, rounds, minNodes, timeoutSeconds, noStandardize ? Boolean.FALSE : null);
+    }
+
+    /** {@code heart mlp:64-32}: letters, digits and {@code _.:/()-} only, as job names allow. */
+    static String defaultName(String dataset, String model) {
+      String raw = dataset + " " + (model.startsWith("@") ? "custom model" : model.strip());
+      String clean = raw.replaceAll("[^\\p{L}\\p{N} _.:/()-]", "-");
+      return clean.length() > 128 ? clean.substring(0, 128) : clean;
+    }
+
+    private Optimizer optimizer() {
+      if (optimizer == null) return null;
+      return switch (optimizer.strip().toLowerCase(Locale.ROOT)) {
+        case "sgd" -> Optimizer.SGD;
+        case "adam" -> Optimizer.ADAM;
+        default -> throw new ParameterException(spec.commandLine(), "--optimizer must be sgd or adam, got '" + optimizer + "'");
+      };
+    }
+
+    private StrategyConfig strategy() {
+      String s = strategy.strip().toLowerCase(Locale.ROOT);
+      if (!STRATEGIES.contains(s)) {
+        throw new ParameterException(spec.commandLine(), "--strategy must be one of " + String.join(", ", STRATEGIES) + ", got '" + strategy + "'");
+      }
+      if (mu != null && !s.equals("fedprox")) {
+        throw new ParameterException(spec.commandLine(), "--mu applies only to --strategy fedprox, not " + s);
+      }
+      if (serverLr != null && (s.equals("fedavg") || s.equals("fedprox"))) {
+        throw new ParameterException(spec.commandLine(), "--server-lr applies to fedavgm, fedadam, fedyogi and fedadagrad, not " + s);
+      }
+      return switch (s) {
+        case "fedprox" -> new StrategyConfig.FedProx(mu);
+        case "fedavgm" -> new StrategyConfig.FedAvgM(serverLr, null);
+        case "fedadam" -> new StrategyConfig.FedAdam(serverLr, null, null, null);
+        case "fedyogi" -> new StrategyConfig.FedYogi(serverLr, null, null, null);
+        case "fedadagrad" -> new StrategyConfig.FedAdagrad(serverLr, null);
+        default -> new StrategyConfig.FedAvg();
+      };
+    }
+
+    private int seconds(Duration d) {
+      long s = d.toSeconds();
+      if (s < 1 || s > 86_400 || d.toMillis() % 1000 != 0) {
+        throw new ParameterException(spec.commandLine(), "--round-timeout must be whole seconds between 1s and 24h, got " + d.toString().substring(2).toLowerCase(Locale.ROOT));
+      }
+      return (int) s;
+    }
+  }
+
+  /** Reads durations such as {@code 300s}, {@code 5m}, {@code 1h}, {@code 90} (seconds) or {@code PT5M}. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+
+    @Override
+    public Duration convert(String value) {
+      String v = value.strip().toLowerCase(Locale.ROOT);
+      Matcher m = SIMPLE.matcher(v);
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+          case "ms" -> Duration.ofMillis(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofSeconds(n);
+        };
+      }
+      try {
+        return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
+      } catch (DateTimeParseException e) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration; use for example 300s, 5m or 1h");
+      }
+    }
+  }
+
+  // ---- list ----
+
+  @Command(
+      name = "list",
+      description = "List jobs, newest first.",
+      footer = {"", "Example:", "  fedgrid job list --state running,queued --limit 20"})
+  static final class ListJobs extends ClientCommand {
+    @Option(names = "--state", paramLabel = "STATE", split = ",",
+        description = "Only jobs in these states (queued, running, completed, failed, cancelled), comma-separated. Default: all.")
+    List<JobState> states;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "Jobs per page, 1 to 500. Default: ${DEFAULT-VALUE}.")
+    int limit;
+
+    @Option(names = "--cursor", paramLabel = "CURSOR", description = "Continue after a previous page (its cursor is printed at its end). Default: the first page.")
+    String cursor;
+
+    @Option(names = "--json", description = "Print the API's JSON page ({\"items\": [...], \"nextCursor\": ...}). Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      Page<Job> page = client.jobs(states, cursor, limit);
+      if (json) {
+        printJson(page);
+        return Main.OK;
+      }
+      if (page.items().isEmpty()) {
+        err().println(cursor == null ? "no jobs yet; submit one with `fedgrid job submit`" : "no more jobs");
+        return Main.OK;
+      }
+      var table = new Table("ID", "NAME", "STATE", "ROUNDS", "METRICS", "CREATED");
+      for (Job j : page.items()) {
+        table.row(j.id(), j.spec().name(), j.state().wireName(), j.completedRounds() + "/" + j.spec().rounds(), Format.metrics(j.metrics()), Format.instant(j.createdAt()));
+      }
+      table.print(out());
+      page.next().ifPresent(next -> err().println("more jobs: fedgrid job list --cursor " + next + (limit != 50 ? " --limit " + limit : "")));
+      return Main.OK;
+    }
+  }
+
+  // ---- show ----
+
+  @Command(
+      name = "show",
+      description = "Show a job: its spec, state and every completed round with its metrics.",
+      footer = {"", "Example:", "  fedgrid job show job_01jd3v6q9e8r4k2m7n5p0s1t2w"})
+  static final class Show extends ClientCommand {
+    @Parameters(paramLabel = "ID", description = "The job's id (job_...).")
+    String id;
+
+    @Option(names = "--json", description = "Print {\"job\": ..., \"rounds\": [...]} as the API's JSON. Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      JobId jobId = JobId.of(id);
+      Job job = client.job(jobId);
+      List<RoundSummary> rounds = client.rounds(jobId);
+      if (json) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("job", job);
+        body.put("rounds", rounds);
+        printJson(body);
+        return Main.OK;
+      }
+      PrintStream out = out();
+      JobSpec s = job.spec();
+      var fields = new Table("FIELD", "VALUE").withoutHeader();
+      fields.row("id", job.id());
+      fields.row("name", s.name());
+      fields.row("state", job.state().wireName() + (job.message().isEmpty() || job.message().equals(job.state().wireName()) ? "" : ": " + job.message()));
+      fields.row("rounds", job.completedRounds() + "/" + s.rounds());
+      fields.row("datasets", String.join(", ", s.datasets()));
+      fields.row("model", describe(s.model()));
+      fields.row("strategy", describe(s.strategy()));
+      fields.row("training", "epochs " + s.training().epochs() + ", batch " + s.training().batchSize() + ", "
+          + s.training().optimizer().name().toLowerCase(Locale.ROOT) + " lr " + s.training().learningRate()
+          + (s.training().momentum() > 0 ? " momentum " + s.training().momentum() : "") + ", seed " + s.training().seed());
+      fields.row("nodes", "at least " + s.minNodes() + ", round timeout " + s.roundTimeoutSeconds() + "s");
+      fields.row("metrics", Format.metrics(job.metrics()));
+      fields.row("created", Format.instant(job.createdAt()));
+      fields.row("started", Format.instant(job.startedAt()));
+      fields.row("finished", Format.instant(job.finishedAt()));
+      fields.print(out);
+      if (rounds.isEmpty()) return Main.OK;
+      out.println();
+      var evalNames = new TreeSet<String>();
+      rounds.forEach(r -> evalNames.addAll(r.evalMetrics().keySet()));
+      var headers = new ArrayList<>(List.of("ROUND", "NODES", "UPDATES", "EXAMPLES", "FAILURES", "TRAIN LOSS"));
+      evalNames.forEach(n -> headers.add(n.toUpperCase(Locale.ROOT)));
+      headers.add("TIME");
+      var table = new Table(headers.toArray(String[]::new));
+      for (RoundSummary r : rounds) {
+        var row = new ArrayList<Object>(List.of(r.round(), r.nodes().size(), r.updates(), r.examples(), r.failures().size(),
+            r.fitMetrics().containsKey("loss") ? Format.number(r.fitMetrics().get("loss")) : "-"));
+        for (String n : evalNames) row.add(r.evalMetrics().containsKey(n) ? Format.number(r.evalMetrics().get(n)) : "-");
+        row.add(Format.duration(r.startedAt(), r.finishedAt()));
+        table.row(row.toArray());
+      }
+      table.print(out);
+      return Main.OK;
+    }
+
+    private static String describe(ModelSpec model) {
+      String layers = model.layers().stream().map(Show::layer).collect(Collectors.joining(" > "));
+      return layers + " (" + model.loss().name().toLowerCase(Locale.ROOT) + ")";
+    }
+
+    private static String describe(StrategyConfig strategy) {
+      return switch (strategy) {
+        case StrategyConfig.FedAvg a -> "fedavg";
+        case StrategyConfig.FedProx p -> "fedprox (mu " + p.mu() + ")";
+        case StrategyConfig.FedAvgM m -> "fedavgm (server lr " + m.serverLearningRate() + ", momentum " + m.momentum() + ")";
+        case StrategyConfig.FedAdagrad g -> "fedadagrad (eta " + g.eta() + ", tau " + g.tau() + ")";
+        case StrategyConfig.FedAdam a -> "fedadam (eta " + a.eta() + ", beta1 " + a.beta1() + ", beta2 " + a.beta2() + ", tau " + a.tau() + ")";
+        case StrategyConfig.FedYogi y -> "fedyogi (eta " + y.eta() + ", beta1 " + y.beta1() + ", beta2 " + y.beta2() + ", tau " + y.tau() + ")";
+      };
+    }
+
+    private static String layer(Layer l) {
+      return switch (l) {
+        case Layer.Dense d -> "dense " + d.units();
+        case Layer.Conv2d c -> "conv2d " + c.filters() + "x" + c.kernel();
+        case Layer.MaxPool2d m -> "maxpool " + m.kernel();
+        case Layer.Dropout d -> "dropout " + d.rate();
+        case Layer.Relu r -> "relu";
+        case Layer.Tanh t -> "tanh";
+        case Layer.Sigmoid s -> "sigmoid";
+        case Layer.Flatten f -> "flatten";
+      };
+    }
+  }
+
+  // ---- watch ----
+
+  @Command(
+      name = "watch",
+      description = {
+        "Follow a job live: a progress bar on stderr with the round, the latest metrics and the time left,",
+        "then the final metrics on stdout. Exits 0 when the job completed, 1 when it failed or was cancelled."
+      },
+      footer = {"", "Example:", "  fedgrid job watch job_01jd3v6q9e8r4k2m7n5p0s1t2w"})
+  static final class Watch extends ClientCommand {
+    @Parameters(paramLabel = "ID", description = "The job's id (job_...).")
+    String id;
+
+    @Option(names = "--json", description = "At the end, print the final job as the API's JSON instead of its metrics. Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      return JobCommand.watch(client, JobId.of(id), out(), err(), json);
+    }
+  }
+
+  private static final Pattern ROUND = Pattern.compile("round (\\d+)/(\\d+)(?:: ([^(]*))?");
+
+  /** Follows a job to its end; returns 0 when it completed and throws when it failed or was cancelled. */
+  static int watch(FedGridClient client, JobId id, PrintStream out, PrintStream err, boolean json) {
+    Job job = client.job(id);
+    int total = job.spec().rounds();
+    int[] nodeFailures = {0};
+    var builder = new ProgressBarBuilder()
+        .setTaskName(id.value().length() > 12 ? "job …" + id.value().substring(id.value().length() - 6) : id.value())
+        .setInitialMax(total)
+        .setUnit(" rounds", 1)
+        .setStyle(ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis(200)
+        .setConsumer(new BarConsumer(err, BarConsumer.terminal(), 100));
+    try (ProgressBar bar = builder.build()) {
+      bar.stepTo(job.completedRounds());
+      bar.setExtraMessage(job.state().isTerminal() ? job.state().wireName() : shortMetrics(job.metrics()));
+      client.watch(id, 0, (JobEventView e) -> {
+        switch (e.type()) {
+          case "round_completed" -> {
+            Matcher m = ROUND.matcher(e.message());
+            if (m.find()) {
+              bar.maxHint(Integer.parseInt(m.group(2)));
+              bar.stepTo(Integer.parseInt(m.group(1)));
+              if (m.group(3) != null) bar.setExtraMessage(m.group(3).strip());
+            } else {
+              bar.step();
+            }
+          }
+          case "node_failed" -> {
+            nodeFailures[0]++;
+            bar.setExtraMessage(clip(e.message()));
+          }
+          case "completed" -> bar.stepTo(bar.getMax());
+          default -> bar.setExtraMessage(clip(e.message()));
+        }
+      });
+    }
+    Job last = client.job(id);
+    if (json) {
+      out.println(CliJson.pretty(last));
+    } else {
+      out.println("job " + last.id() + " " + last.state().wireName() + " after " + last.completedRounds() + "/" + last.spec().rounds() + " rounds");
+      var metrics = new Table("METRIC", "VALUE").withoutHeader();
+      new TreeMap<>(last.metrics()).forEach((k, v) -> metrics.row("  " + k, Format.number(v)));
+      metrics.print(out);
+    }
+    out.flush();
+    if (nodeFailures[0] > 0) err.println(nodeFailures[0] + " node task(s) failed along the way; see `fedgrid job show " + id + "`");
+    return switch (last.state()) {
+      case COMPLETED -> Main.OK;
+      case FAILED -> throw new ConflictException("JOB_FAILED", "job " + id + " failed: " + last.message(), Map.of("jobId", id.value()));
+      case CANCELLED -> throw new ConflictException("JOB_CANCELLED", "job " + id + " was cancelled: " + last.message(), Map.of("jobId", id.value()));
+      case QUEUED, RUNNING -> throw new UnavailableException(
+          "WATCH_ENDED", "the event stream of job " + id + " ended while the job is " + last.state().wireName() + "; run `fedgrid job watch " + id + "` again");
+    };
+  }
+
+  private static String shortMetrics(Map<String, Double> metrics) {
+    return metrics.isEmpty() ? "" : clip(Format.metrics(metrics));
+  }
+
+  private static String clip(String s) {
+    String line = s.lines().findFirst().orElse("");
+    return line.length() > 60 ? line.substring(0, 59) + "…" : line;
+  }
+
+  // ---- cancel and delete ----
+
+  @Command(
+      name = "cancel",
+      description = "Cancel a queued or running job; completed rounds and their model stay.",
+      footer = {"", "Example:", "  fedgrid job cancel job_01jd3v6q9e8r4k2m7n5p0s1t2w"})
+  static final class Cancel extends ClientCommand {
+    @Parameters(paramLabel = "ID", description = "The job's id (job_...).")
+    String id;
+
+    @Option(names = "--json", description = "Print the cancelled job as the API's JSON. Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      Job job = client.cancelJob(JobId.of(id));
+      if (json) printJson(job);
+      else out().println("job " + job.id() + " " + job.state().wireName() + " after " + job.completedRounds() + " completed round(s)");
+      return Main.OK;
+    }
+  }
+
+  @Command(
+      name = "delete",
+      description = "Delete a finished job with its rounds, checkpoints, events and model.",
+      footer = {"", "Example:", "  fedgrid job delete job_01jd3v6q9e8r4k2m7n5p0s1t2w"})
+  static final class Delete extends ClientCommand {
+    @Parameters(paramLabel = "ID", description = "The job's id (job_...).")
+    String id;
+
+    @Override
+    int call(FedGridClient client) {
+      JobId jobId = JobId.of(id);
+      client.deleteJob(jobId);
+      out().println("deleted job " + jobId);
+      return Main.OK;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package dev.fedgrid.cli;
+
+import dev.fedgrid.api.node.NodeInfo;
+import dev.fedgrid.client.FedGridClient;
+import dev.fedgrid.node.DatasetOption;
+import dev.fedgrid.node.NodeConfig;
+import dev.fedgrid.node.NodeDaemon;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code fedgrid node start|list}: run a node at a data owner, or list the gateway's nodes. */
+@Command(
+    name = "node",
+    description = "Run a node that serves local datasets to the grid (rows never leave it), or list the nodes a gateway knows.",
+    subcommands = {NodeCommand.Start.class, NodeCommand.ListNodes.class},
+    footer = {"", "Example:",
+      "  fedgrid node start --gateway 127.0.0.1:7601 --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign",
+      "  fedgrid node list"})
+public final class NodeCommand implements Runnable {
+  @Mixin HelpOption help;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing a subcommand: start or list");
+  }
+
+  @Command(
+      name = "start",
+      description = {
+        "Start a node: load the datasets, register their metadata (shape, row counts, column means and",
+        "standard deviations, class counts; never a row) with the gateway, then pull and run training tasks",
+        "until Ctrl-C (or SIGTERM) stops it cleanly. The node keeps its id in --data-dir across restarts."
+      },
+      footer = {"", "Dataset option keys: name, path, label, test (held-out fraction, default 0.2), tags (comma-separated),",
+        "visibility (public|private, default private), format (csv|idx, default from the path), ignore (columns, ';'-separated), seed.",
+        "", "Example:",
+        "  fedgrid node start --gateway 127.0.0.1:7601 --name hospital-a \\",
+        "      --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign,test=0.2,tags=health,oncology",
+        "", "Prints 'node ready: <node id> serving <n> dataset(s)' on stdout once registered."})
+  static final class Start implements Callable<Integer> {
+    @Mixin HelpOption help;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--gateway", paramLabel = "HOST:PORT", defaultValue = "${env:FEDGRID_FLEET:-127.0.0.1:7601}",
+        description = "The gateway's fleet API. Env FEDGRID_FLEET. Default: ${DEFAULT-VALUE}")
+    String gateway;
+
+    @Option(names = "--dataset", paramLabel = "OPTIONS", required = true,
+        description = "Required, repeatable: a local dataset to serve, as name=...,path=...,label=...[,test=0.2][,tags=a,b][,visibility=private].")
+    List<String> datasets;
+
+    @Option(names = "--name", description = "A name for this node shown to users. Default: the host name.")
+    String name;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:FEDGRID_NODE_DATA_DIR:-${sys:user.home}/.fedgrid/node}",
+        description = "Where the node keeps its identity. Env FEDGRID_NODE_DATA_DIR. Default: ${DEFAULT-VALUE}")
+    Path dataDir;
+
+    @Option(names = "--max-tasks", defaultValue = "1", description = "Tasks trained at once. Default: ${DEFAULT-VALUE}")
+    int maxTasks;
+
+    @Override
+    public Integer call() throws Exception {
+      var options = new ArrayList<DatasetOption>();
+      for (String d : datasets) options.add(DatasetOption.parse(d));
+      var builder = NodeConfig.builder().gateway(gateway).dataDir(dataDir).datasets(options).maxConcurrentTasks(maxTasks);
+      if (name != null) builder.nodeName(name);
+      NodeConfig config = builder.build();
+      var out = FedGridCommand.of(spec).out();
+      try (NodeDaemon node = NodeDaemon.start(config)) {
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "fedgrid-node-shutdown"));
+        out.println("node started: serving " + options.size() + " dataset(s), connecting to the gateway at " + gateway);
+        out.flush();
+        var id = node.awaitRegistration(Duration.ofDays(365));
+        out.println("node ready: " + id + " serving " + options.size() + " dataset(s)");
+        out.flush();
+        node.awaitTermination();
+      }
+      return Main.OK;
+    }
+  }
+
+  @Command(name = "list", description = "List the nodes the gateway knows, online or not.",
+      footer = {"", "Example:", "  fedgrid node list --json"})
+  static final class ListNodes extends ClientCommand {
+    @Option(names = "--json", description = "Print the API's JSON instead of a table. Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      List<NodeInfo> nodes = client.nodes();
+      if (json) {
+        printJson(nodes);
+        return Main.OK;
+      }
+      var table = new Table("ID", "NAME", "STATUS", "CORES", "MEMORY", "LAST SEEN", "JOB");
+      for (NodeInfo n : nodes) {
+        table.row(n.id().value(), n.name(), n.status().name().toLowerCase(java.util.Locale.ROOT), String.valueOf(n.cores()),
+            n.memoryMib() + " MiB", Format.instant(n.lastSeenAt()), n.currentJob() == null ? "-" : n.currentJob().value());
+      }
+      table.print(out());
+      return Main.OK;
+    }
+  }
+}

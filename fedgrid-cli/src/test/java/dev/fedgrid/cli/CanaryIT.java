@@ -1,0 +1,172 @@
+package dev.fedgrid.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.strategy.StrategyConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Raw data rows never leave a node. One hospital's data holds unique marker values — a text marker
+ * in an identifier column the node is told to ignore, and a numeric marker in a feature cell — and
+ * after registration and a training job neither appears in any byte the gateway received (recorded
+ * by a TCP proxy between the nodes and the gateway), in its state files, in its log, or in what its
+ * control API serves.
+ */
+class CanaryIT {
+  private static final String NUMERIC_MARKER = "271828.1828";
+
+  @TempDir Path dir;
+
+  @Test
+  void markersInADatasetNeverReachTheGateway() throws Exception {
+    String textMarker = "CANARY-" + UUID.randomUUID();
+    List<Path> parts = Cluster.splitCancer(dir.resolve("data"), 2, 3);
+    for (int i = 0; i < parts.size(); i++) addMarkers(parts.get(i), i == 0 ? textMarker : "patient", i == 0);
+
+    try (Cluster cluster = new Cluster(dir).startGateway(); RecordingProxy proxy = new RecordingProxy(cluster.fleetPort)) {
+      for (int i = 0; i < parts.size(); i++) {
+        cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign,ignore=record_id", "127.0.0.1:" + proxy.port());
+      }
+      cluster.awaitNodesReady();
+      var job = cluster.client().submitJob(new JobSpec("canary", List.of("cancer"), ModelSpec.logisticRegression(), null,
+          new StrategyConfig.FedAvg(), 3, 2, 60, true));
+      var done = cluster.awaitJob(job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(2));
+      assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+
+      String api = cluster.client().datasets(null, null).toString() + cluster.client().job(job.id()) + cluster.client().rounds(job.id())
+          + cluster.client().nodes();
+      cluster.gateway.close(); // flush the log and the database
+      byte[] received = proxy.received();
+      assertThat(received.length).as("the proxy saw the fleet traffic").isGreaterThan(10_000);
+
+      var places = new ArrayList<byte[]>();
+      places.add(received);
+      places.add(api.getBytes(StandardCharsets.UTF_8));
+      try (Stream<Path> files = Files.walk(dir.resolve("gateway"))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) places.add(Files.readAllBytes(f));
+      }
+      places.add(Files.readAllBytes(cluster.gateway.log()));
+      byte[] numberAsFloat = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.parseFloat(NUMERIC_MARKER)).array();
+      for (byte[] place : places) {
+        assertThat(indexOf(place, textMarker.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+        assertThat(indexOf(place, NUMERIC_MARKER.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
+        assertThat(indexOf(place, numberAsFloat)).isEqualTo(-1);
+      }
+    }
+  }
+
+  /** Adds an identifier column, and in the marked file puts the markers into the first row. */
+  private static void addMarkers(Path csv, String id, boolean marked) throws IOException {
+    List<String> lines = Files.readAllLines(csv);
+    var out = new StringBuilder("record_id,").append(lines.getFirst()).append('\n');
+    for (int i = 1; i < lines.size(); i++) {
+      String row = lines.get(i);
+      if (marked && i == 1) row = NUMERIC_MARKER + row.substring(row.indexOf(','));
+      out.append(marked && i == 1 ? id : "patient-" + i).append(',').append(row).append('\n');
+    }
+    Files.writeString(csv, out);
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
+      return i;
+    }
+    return -1;
+  }
+
+  /** A loopback TCP proxy that forwards to the gateway's fleet port and records every byte sent to it. */
+  static final class RecordingProxy implements AutoCloseable {
+    private final ServerSocket server;
+    private final int target;
+    private final ByteArrayOutputStream toGateway = new ByteArrayOutputStream();
+    private final List<Socket> sockets = new ArrayList<>();
+
+    RecordingProxy(int target) throws IOException {
+      this.target = target;
+      this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread.ofVirtual().start(this::accept);
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    byte[] received() {
+      synchronized (toGateway) {
+        return toGateway.toByteArray();
+      }
+    }
+
+    private void accept() {
+      while (!server.isClosed()) {
+        try {
+          Socket client = server.accept();
+          Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
+          synchronized (sockets) {
+            sockets.add(client);
+            sockets.add(upstream);
+          }
+          Thread.ofVirtual().start(() -> pump(client, upstream, true));
+          Thread.ofVirtual().start(() -> pump(upstream, client, false));
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }
+
+    private void pump(Socket from, Socket to, boolean record) {
+      byte[] buffer = new byte[64 * 1024];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+          if (record) {
+            synchronized (toGateway) {
+              toGateway.write(buffer, 0, n);
+            }
+          }
+          out.write(buffer, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        // connection closed
+      } finally {
+        try {
+          to.shutdownOutput();
+        } catch (IOException ignored) {
+          // already closed
+        }
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+      synchronized (sockets) {
+        for (Socket s : sockets) s.close();
+      }
+    }
+  }
+}
