@@ -11,7 +11,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import dev.fedgrid.api.UnavailableException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -59,12 +62,18 @@ final class ChildProcess implements AutoCloseable {
     return new ChildProcess(name, p, log, readyLine);
   }
 
-  /** Waits for the readiness line and returns its match. */
-  Matcher awaitReady(Duration timeout) throws Exception {
+  /**
+   * Waits for the readiness line and returns its match.
+   *
+   * @throws UnavailableException with the end of the child's log when it exits or stays silent
+   */
+  Matcher awaitReady(Duration timeout) throws InterruptedException {
     try {
       return ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError(name + " did not become ready within " + timeout + "; its log:\n" + tail(), e);
+    } catch (TimeoutException e) {
+      throw new UnavailableException("PROCESS_NOT_READY", name + " did not become ready within " + timeout + "; the end of " + log + ":\n" + tail());
+    } catch (ExecutionException e) {
+      throw new UnavailableException("PROCESS_EXITED", e.getCause().getMessage());
     }
   }
 
@@ -115,7 +124,7 @@ final class ChildProcess implements AutoCloseable {
           if (m.find()) ready.complete(m);
         }
       }
-      ready.completeExceptionally(new AssertionError(name + " exited (" + process.waitFor() + ") before it was ready:\n" + tail()));
+      ready.completeExceptionally(new IllegalStateException(name + " exited with code " + process.waitFor() + " before it was ready; the end of " + log + ":\n" + tail()));
     } catch (IOException e) {
       ready.completeExceptionally(new UncheckedIOException(e));
     } catch (InterruptedException e) {

@@ -51,8 +51,8 @@ import picocli.CommandLine.Spec;
     },
     footer = {"", "Example:", "  fedgrid demo", "  fedgrid demo --dataset fashion-mnist --nodes 5 --partition dirichlet:0.5"})
 public final class DemoCommand implements Callable<Integer> {
-  static final Pattern GATEWAY_READY = Pattern.compile("gateway ready: control API (http://[^,\\s]+), fleet API ([^\\s]+)");
-  static final Pattern NODE_READY = Pattern.compile("node ready: (node_[0-9a-z]+)");
+  static final Pattern GATEWAY_READY = Pattern.compile("^gateway ready: control API (http://[^,\\s]+), fleet API ([^,\\s]+)$");
+  static final Pattern NODE_READY = Pattern.compile("^node ready: (node_[0-9a-z]+)");
   private static final String CANCER_RESOURCE = "/demo/breast_cancer_wisconsin.csv";
   private static final List<Path> FASHION_MNIST_DIRS = List.of(Path.of("../shared/data/fashion-mnist"), Path.of("/usr/share/datasets/fashion-mnist"));
 

@@ -437,6 +437,9 @@ public final class JobCommand implements Runnable {
             bar.setExtraMessage(clip(e.message()));
           }
           case "completed" -> bar.stepTo(bar.getMax());
+          case "round_started" -> {
+            // keep the last round's metrics on the bar; the bar itself shows the round count
+          }
           default -> bar.setExtraMessage(clip(e.message()));
         }
       });

@@ -51,7 +51,7 @@ public final class Gateway implements AutoCloseable {
       fleet = FleetServer.start(
           coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build());
       ControlServer control = ControlServer.start(coordinator, config.host(), config.controlPort());
-      log.info("gateway ready: control API http://{}:{}, fleet API {}:{}, state {}", config.host(), control.port(), config.host(), fleet.port(), config.dataDir());
+      log.info("gateway started: control API http://{}:{}, fleet API {}:{}, state in {}", config.host(), control.port(), config.host(), fleet.port(), config.dataDir());
       return new Gateway(store, coordinator, fleet, control);
     } catch (RuntimeException e) {
       if (fleet != null) fleet.close();
