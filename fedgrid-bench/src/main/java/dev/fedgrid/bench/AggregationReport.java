@@ -79,11 +79,7 @@ public final class AggregationReport {
     md.append("Measured ").append(ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE)).append(" (UTC) by `dev.fedgrid.bench.AggregationReport`.\n\n");
     md.append("## Machine\n\n");
     md.append("| | |\n|---|---|\n");
-    md.append("| CPU | ").append(cpuInfo("model name").orElse(System.getProperty("os.arch"))).append(" |\n");
-    cpuInfo("cache size").ifPresent(c -> md.append("| cache (from /proc/cpuinfo) | ").append(c).append(" |\n"));
-    md.append("| cores available to the JVM | ").append(Runtime.getRuntime().availableProcessors()).append(" |\n");
-    md.append("| JDK | ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version")).append(" |\n");
-    md.append("| OS | ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version")).append(' ').append(System.getProperty("os.arch")).append(" |\n");
+    md.append(Machine.tableRows());
     md.append("| JMH schedule | 2 forks x (2 warm-up + 3 measured iterations of 1 s), forks run with `--add-modules=jdk.incubator.vector -Xmx4g` |\n\n");
     md.append("## Results\n\n");
     md.append("Every operation consumes ").append(AggregationBenchmark.UPDATES).append(" updates. *fold*: the updates are added to a `WeightedSum` that lives across ");
@@ -115,19 +111,5 @@ public final class AggregationReport {
       case "readBaseline" -> "read-only baseline";
       default -> benchmark;
     };
-  }
-
-  /** The first value of a field of /proc/cpuinfo, when the file exists. */
-  private static Optional<String> cpuInfo(String field) {
-    Path cpuinfo = Path.of("/proc/cpuinfo");
-    if (!Files.isReadable(cpuinfo)) return Optional.empty();
-    try {
-      return Files.readAllLines(cpuinfo).stream()
-          .filter(l -> l.startsWith(field) && l.indexOf(':') > 0)
-          .map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .findFirst();
-    } catch (IOException e) {
-      return Optional.empty();
-    }
   }
 }

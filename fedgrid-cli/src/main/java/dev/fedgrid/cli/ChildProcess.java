@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  *
  * <p>Thread-safe.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
   /** Heap of each child: a node holding Fashion-MNIST in memory needs about 300 MB. */
   private static final String HEAP = "1g";
 
@@ -43,10 +43,11 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Starts {@code fedgrid args...} with stdout and stderr going to {@code log}. */
-  static ChildProcess start(String name, Path log, Pattern readyLine, List<String> args) throws IOException {
+  public static ChildProcess start(String name, Path log, Pattern readyLine, List<String> args) throws IOException {
     var command = new ArrayList<String>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--sun-misc-unsafe-memory-access=allow");
     command.add("--add-modules");
     command.add("jdk.incubator.vector");
     command.add("-Dai.djl.offline=true");
@@ -67,7 +68,7 @@ final class ChildProcess implements AutoCloseable {
    *
    * @throws UnavailableException with the end of the child's log when it exits or stays silent
    */
-  Matcher awaitReady(Duration timeout) throws InterruptedException {
+  public Matcher awaitReady(Duration timeout) throws InterruptedException {
     try {
       return ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -77,11 +78,11 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  Path log() {
+  public Path log() {
     return log;
   }
 
-  String tail() {
+  public String tail() {
     try {
       List<String> lines = Files.readAllLines(log);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
@@ -90,12 +91,12 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
   /** Kills the process at once (SIGKILL), as a crash would. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
   }

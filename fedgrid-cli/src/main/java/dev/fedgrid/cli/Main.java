@@ -26,6 +26,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Libraries that log through java.util.logging (Helidon) go through SLF4J like everything else.
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(run(System.out, System.err, args));
   }
 

@@ -1,0 +1,121 @@
+package dev.fedgrid.cli;
+
+import dev.fedgrid.client.FedGridClient;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A gateway and its nodes running as separate OS processes on loopback, each with its own data
+ * directory under {@code root} and its log under {@code root/logs}. The demo, the end-to-end
+ * benchmarks and the cross-process integration tests all start grids this way.
+ *
+ * <p>The gateway's ports are chosen when the grid is made and kept across {@link #startGateway()
+ * restarts}, so nodes find a restarted gateway again. Not thread-safe.
+ */
+public final class LocalGrid implements AutoCloseable {
+  /** The line {@code fedgrid gateway start} prints on stdout once both APIs listen. */
+  public static final Pattern GATEWAY_READY = Pattern.compile("^gateway ready: control API (http://[^,\\s]+), fleet API ([^,\\s]+)$");
+  /** The line {@code fedgrid node start} prints on stdout once registered. */
+  public static final Pattern NODE_READY = Pattern.compile("^node ready: (node_[0-9a-z]+)");
+
+  private final Path root;
+  private final int controlPort;
+  private final int fleetPort;
+  private final Map<String, ChildProcess> nodes = new LinkedHashMap<>();
+  private ChildProcess gateway;
+  private FedGridClient client;
+  private int gatewayStarts;
+
+  /** A grid whose gateway will listen on two free loopback ports. */
+  public LocalGrid(Path root) throws IOException {
+    this.root = root;
+    this.controlPort = freePort();
+    this.fleetPort = freePort();
+  }
+
+  /** Starts the gateway, or restarts it on the same ports and data directory. */
+  public LocalGrid startGateway() throws IOException, InterruptedException {
+    gatewayStarts++;
+    gateway = ChildProcess.start("gateway", root.resolve("logs").resolve(gatewayStarts == 1 ? "gateway.log" : "gateway-" + gatewayStarts + ".log"),
+        GATEWAY_READY, List.of("gateway", "start", "--data-dir", root.resolve("gateway").toString(), "--control-port", String.valueOf(controlPort),
+            "--fleet-port", String.valueOf(fleetPort), "--heartbeat", "1s", "--node-timeout", "4s"));
+    Matcher ready = gateway.awaitReady(Duration.ofSeconds(60));
+    if (client == null) client = FedGridClient.builder().baseUri(ready.group(1)).timeout(Duration.ofSeconds(30)).build();
+    return this;
+  }
+
+  /** Starts a node named {@code name} serving one dataset, dialling the gateway's fleet port. */
+  public ChildProcess startNode(String name, String datasetOption) throws IOException {
+    return startNode(name, datasetOption, fleetAddress());
+  }
+
+  /** Starts a node that dials {@code fleetAddress} instead, for example through a proxy. */
+  public ChildProcess startNode(String name, String datasetOption, String fleetAddress) throws IOException {
+    ChildProcess node = ChildProcess.start(name, root.resolve("logs").resolve(name + ".log"), NODE_READY,
+        List.of("node", "start", "--gateway", fleetAddress, "--name", name, "--data-dir", root.resolve("nodes").resolve(name).toString(),
+            "--dataset", datasetOption));
+    nodes.put(name, node);
+    return node;
+  }
+
+  /** Waits until every node started so far has registered. */
+  public void awaitNodes(Duration timeout) throws InterruptedException {
+    for (ChildProcess node : nodes.values()) node.awaitReady(timeout);
+  }
+
+  public FedGridClient client() {
+    return client;
+  }
+
+  public ChildProcess gateway() {
+    return gateway;
+  }
+
+  public ChildProcess node(String name) {
+    return nodes.get(name);
+  }
+
+  public String controlUrl() {
+    return "http://127.0.0.1:" + controlPort;
+  }
+
+  public String fleetAddress() {
+    return "127.0.0.1:" + fleetPort;
+  }
+
+  public int fleetPort() {
+    return fleetPort;
+  }
+
+  /** The last lines of every process's log, for failure messages. */
+  public String tails() {
+    var text = new StringBuilder();
+    if (gateway != null) text.append("\n--- gateway ---\n").append(gateway.tail());
+    nodes.forEach((n, p) -> text.append("\n--- ").append(n).append(" ---\n").append(p.tail()));
+    return text.toString();
+  }
+
+  /** Stops the nodes, then the gateway, each with SIGTERM and a bounded wait. */
+  @Override
+  public void close() throws InterruptedException {
+    var all = new ArrayList<>(nodes.values());
+    for (ChildProcess node : all.reversed()) node.close();
+    if (gateway != null) gateway.close();
+    if (client != null) client.close();
+  }
+
+  private static int freePort() throws IOException {
+    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
