@@ -44,19 +44,20 @@ class CanaryIT {
     List<Path> parts = Cluster.splitCancer(dir.resolve("data"), 2, 3);
     for (int i = 0; i < parts.size(); i++) addMarkers(parts.get(i), i == 0 ? textMarker : "patient", i == 0);
 
-    try (Cluster cluster = new Cluster(dir).startGateway(); RecordingProxy proxy = new RecordingProxy(cluster.fleetPort)) {
+    try (LocalGrid cluster = new LocalGrid(dir).startGateway();
+        RecordingProxy proxy = new RecordingProxy(cluster.fleetPort())) {
       for (int i = 0; i < parts.size(); i++) {
         cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign,ignore=record_id", "127.0.0.1:" + proxy.port());
       }
-      cluster.awaitNodesReady();
+      cluster.awaitNodes(Duration.ofMinutes(3));
       var job = cluster.client().submitJob(new JobSpec("canary", List.of("cancer"), ModelSpec.logisticRegression(), null,
           new StrategyConfig.FedAvg(), 3, 2, 60, true));
-      var done = cluster.awaitJob(job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(2));
+      var done = Cluster.awaitJob(cluster, job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(2));
       assertThat(done.state()).isEqualTo(JobState.COMPLETED);
 
       String api = cluster.client().datasets(null, null).toString() + cluster.client().job(job.id()) + cluster.client().rounds(job.id())
           + cluster.client().nodes();
-      cluster.gateway.close(); // flush the log and the database
+      cluster.gateway().close(); // flush the log and the database
       byte[] received = proxy.received();
       assertThat(received.length).as("the proxy saw the fleet traffic").isGreaterThan(10_000);
 
@@ -66,7 +67,7 @@ class CanaryIT {
       try (Stream<Path> files = Files.walk(dir.resolve("gateway"))) {
         for (Path f : files.filter(Files::isRegularFile).toList()) places.add(Files.readAllBytes(f));
       }
-      places.add(Files.readAllBytes(cluster.gateway.log()));
+      places.add(Files.readAllBytes(cluster.gateway().log()));
       byte[] numberAsFloat = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.parseFloat(NUMERIC_MARKER)).array();
       for (byte[] place : places) {
         assertThat(indexOf(place, textMarker.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);

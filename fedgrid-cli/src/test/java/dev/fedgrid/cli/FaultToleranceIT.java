@@ -31,18 +31,18 @@ class FaultToleranceIT {
 
   @Test
   void aNodeKilledMidRoundIsRecordedAndTheRoundCompletesWithTheOthers() throws Exception {
-    try (Cluster cluster = new Cluster(dir).startGateway()) {
+    try (LocalGrid cluster = new LocalGrid(dir).startGateway()) {
       List<Path> parts = Cluster.splitCancer(dir.resolve("data"), 3, 5);
       for (int i = 0; i < 3; i++) cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign");
-      cluster.awaitNodesReady();
+      cluster.awaitNodes(Duration.ofMinutes(3));
       var victim = cluster.client().nodes().stream().filter(n -> n.name().equals("hospital-3")).findFirst().orElseThrow();
       Job job = cluster.client().submitJob(new JobSpec("faults", List.of("cancer"), ModelSpec.logisticRegression(), SLOW,
           new StrategyConfig.FedAvg(), 4, 2, 120, true));
 
       awaitEvent(cluster, job, "round_started", "round 2/");
-      cluster.nodes.get("hospital-3").kill();
+      cluster.node("hospital-3").kill();
 
-      Job done = cluster.awaitJob(job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(3));
+      Job done = Cluster.awaitJob(cluster, job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(3));
       assertThat(done.state()).as(done.message()).isEqualTo(JobState.COMPLETED);
       List<RoundSummary> rounds = cluster.client().rounds(job.id());
       assertThat(rounds).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4);
@@ -55,28 +55,28 @@ class FaultToleranceIT {
 
   @Test
   void aGatewayKilledMidJobResumesAndFinishesWithNoLostRound() throws Exception {
-    try (Cluster cluster = new Cluster(dir).startGateway()) {
+    try (LocalGrid cluster = new LocalGrid(dir).startGateway()) {
       List<Path> parts = Cluster.splitCancer(dir.resolve("data"), 2, 9);
       for (int i = 0; i < 2; i++) cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign");
-      cluster.awaitNodesReady();
+      cluster.awaitNodes(Duration.ofMinutes(3));
       Job job = cluster.client().submitJob(new JobSpec("restart", List.of("cancer"), ModelSpec.logisticRegression(), SLOW,
           new StrategyConfig.FedAdam(null, null, null, null), 5, 2, 120, true));
 
-      cluster.awaitJob(job.id(), j -> j.completedRounds() >= 2, Duration.ofMinutes(2));
-      cluster.gateway.kill(); // SIGKILL: no chance to clean up
+      Cluster.awaitJob(cluster, job.id(), j -> j.completedRounds() >= 2, Duration.ofMinutes(2));
+      cluster.gateway().kill(); // SIGKILL: no chance to clean up
       Job before = null;
       cluster.startGateway();
       before = cluster.client().job(job.id());
       assertThat(before.state()).isIn(JobState.RUNNING, JobState.COMPLETED);
 
-      Job done = cluster.awaitJob(job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(3));
+      Job done = Cluster.awaitJob(cluster, job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(3));
       assertThat(done.state()).as(done.message()).isEqualTo(JobState.COMPLETED);
       assertThat(cluster.client().rounds(job.id())).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4, 5);
       assertThat(before.completedRounds()).isGreaterThanOrEqualTo(2);
     }
   }
 
-  private static void awaitEvent(Cluster cluster, Job job, String type, String text) throws Exception {
+  private static void awaitEvent(LocalGrid cluster, Job job, String type, String text) throws Exception {
     var found = new java.util.concurrent.CompletableFuture<JobEventView>();
     Thread watcher = Thread.ofVirtual().start(() -> {
       try {

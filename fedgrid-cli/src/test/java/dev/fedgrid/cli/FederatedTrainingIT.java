@@ -39,12 +39,12 @@ class FederatedTrainingIT {
 
   @Test
   void threeHospitalsTrainLogisticRegressionToNinetyFivePercent() throws Exception {
-    try (Cluster cluster = new Cluster(dir).startGateway()) {
+    try (LocalGrid cluster = new LocalGrid(dir).startGateway()) {
       List<Path> parts = Cluster.splitCancer(dir.resolve("data"), 3, SPLIT_SEED);
       for (int i = 0; i < 3; i++) {
         cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign,test=0.2,tags=health,oncology");
       }
-      cluster.awaitNodesReady();
+      cluster.awaitNodes(Duration.ofMinutes(3));
       assertThat(cluster.client().datasets("cancer", null)).hasSize(3);
 
       var training = new TrainingConfig(1, 16, Optimizer.SGD, 0.1, 0.0, 42L);
@@ -54,7 +54,7 @@ class FederatedTrainingIT {
       var out = new ByteArrayOutputStream();
       var err = new ByteArrayOutputStream();
       int exit = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-          "job", "watch", job.id().value(), "--gateway", "http://127.0.0.1:" + cluster.controlPort);
+          "job", "watch", job.id().value(), "--gateway", cluster.controlUrl());
       assertThat(exit).as("job watch exit code; stderr: %s", err).isZero();
       assertThat(out.toString(StandardCharsets.UTF_8)).contains("completed after 20/20 rounds").contains("accuracy");
 
