@@ -1,5 +1,6 @@
 package dev.fedgrid.cli;
 
+import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.UnavailableException;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.job.Job;
@@ -44,6 +45,9 @@ import picocli.CommandLine.Spec;
 public final class DemoCommand implements Callable<Integer> {
 
   @Mixin HelpOption help;
+
+  /** The job being watched, for Ctrl-C. */
+  private volatile JobId running;
 
   @Spec CommandSpec spec;
 
@@ -94,7 +98,7 @@ public final class DemoCommand implements Callable<Integer> {
         fashion ? "Fashion-MNIST (60,000 training images)" : "the breast-cancer data (569 patients)", n, split.describe());
 
     LocalGrid grid = new LocalGrid(dataDir);
-    Thread cleanup = new Thread(() -> stop(grid), "fedgrid-demo-cleanup");
+    Thread cleanup = new Thread(() -> interrupted(grid, err), "fedgrid-demo-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       grid.startGateway();
@@ -148,6 +152,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   private void runJob(FedGridClient client, PrintStream out, PrintStream err, JobSpec spec) throws IOException {
     Job job = client.submitJob(spec);
+    running = job.id();
     out.printf("%nJob %s: %s, %s, %d rounds on %s%n", job.id(), spec.name(), spec.strategy().name(), spec.rounds(), String.join(", ", spec.datasets()));
     JobCommand.watch(client, job.id(), out, err, false);
     Job done = client.job(job.id());
@@ -156,6 +161,22 @@ public final class DemoCommand implements Callable<Integer> {
     out.printf("Test accuracy of %s: %s (federated evaluation on every hospital's held-out rows)%n", spec.name(),
         accuracy == null ? "n/a" : String.format(Locale.ROOT, "%.4f", accuracy));
     out.printf("Model: %s%n       %s%n", model.weights(), model.description());
+    running = null;
+  }
+
+  /** Ctrl-C: cancel the job in flight so it ends cancelled rather than failed, then stop every process. */
+  private void interrupted(LocalGrid grid, PrintStream err) {
+    JobId job = running;
+    if (job != null) {
+      err.println();
+      err.println("Interrupted: cancelling job " + job + " and stopping the nodes and the gateway...");
+      try {
+        grid.client().cancelJob(job);
+      } catch (RuntimeException e) {
+        // the gateway may already be gone; stopping the processes is what matters
+      }
+    }
+    stop(grid);
   }
 
   private static void stop(LocalGrid grid) {

@@ -198,7 +198,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     OpenTask t = task(node, task);
     String shown = reason == null || reason.isBlank() ? "no reason given" : reason.length() > 500 ? reason.substring(0, 500) + "…" : reason;
     log.warn("job={} round={} node={} task={} failed: {}", t.assignment.job(), t.assignment.round(), node, task, shown);
-    t.phase.fail(t, "node reported: " + shown);
+    t.phase.fail(t, "reported: " + shown);
   }
 
   // ------------------------------------------------------------------ control API
