@@ -43,7 +43,8 @@ public final class NodeCommand implements Runnable {
         "until Ctrl-C (or SIGTERM) stops it cleanly. The node keeps its id in --data-dir across restarts."
       },
       footer = {"", "Dataset option keys: name, path, label, test (held-out fraction, default 0.2), tags (comma-separated),",
-        "visibility (public|private, default private), format (csv|idx, default from the path), ignore (columns, ';'-separated), seed.",
+        "visibility (public|private, default private), format (csv|idx, default from the path), ignore (columns, ';'-separated), seed,",
+        "kind (categorical|continuous: the CSV label's kind; give it when a node's rows may lack some classes).",
         "", "Example:",
         "  fedgrid node start --gateway 127.0.0.1:7601 --name hospital-a \\",
         "      --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign,test=0.2,tags=health,oncology",

@@ -3,6 +3,7 @@ package dev.fedgrid.node;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.dataset.DatasetFormat;
 import dev.fedgrid.api.dataset.DatasetMetadata;
+import dev.fedgrid.api.dataset.LabelKind;
 import dev.fedgrid.api.dataset.Visibility;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -37,6 +38,9 @@ import java.util.Optional;
  *   <tr><td>{@code format}</td><td>{@code csv} or {@code idx}</td><td>idx for a directory, csv for a {@code *.csv} file</td></tr>
  *   <tr><td>{@code ignore}</td><td>CSV columns that are neither features nor label (such as ids), separated by ';'</td><td>none</td></tr>
  *   <tr><td>{@code seed}</td><td>seed of the train/test split</td><td>42</td></tr>
+ *   <tr><td>{@code kind}</td><td>the CSV label's kind, {@code categorical} or {@code continuous}; give it
+ *       when a node's rows may lack some classes (label-skewed splits)</td><td>inferred: categorical when the
+ *       labels are exactly the integers 0..k</td></tr>
  * </table>
  *
  * <p>A segment without {@code =} continues the previous value, comma included: that is how a
@@ -52,6 +56,7 @@ import java.util.Optional;
  * @param format how the rows are stored
  * @param ignoreColumns CSV columns to skip
  * @param seed seed of the train/test split
+ * @param labelKind the CSV label's kind; empty to infer it from the values
  */
 public record DatasetOption(
     String name,
@@ -62,9 +67,10 @@ public record DatasetOption(
     Visibility visibility,
     DatasetFormat format,
     List<String> ignoreColumns,
-    long seed) {
+    long seed,
+    Optional<LabelKind> labelKind) {
   /** The keys {@link #parse} accepts, in the order {@code --help} lists them. */
-  public static final List<String> KEYS = List.of("name", "path", "label", "test", "tags", "visibility", "format", "ignore", "seed");
+  public static final List<String> KEYS = List.of("name", "path", "label", "test", "tags", "visibility", "format", "ignore", "seed", "kind");
 
   public static final double DEFAULT_TEST_FRACTION = 0.2;
   public static final long DEFAULT_SEED = 42;
@@ -93,6 +99,10 @@ public record DatasetOption(
     }
     visibility = visibility == null ? Visibility.PRIVATE : visibility;
     ignoreColumns = List.copyOf(ignoreColumns == null ? List.of() : ignoreColumns);
+    labelKind = labelKind == null ? Optional.empty() : labelKind;
+    if (labelKind.isPresent() && format != DatasetFormat.CSV) {
+      throw invalid("dataset " + name + ": kind= applies to CSV labels; IDX labels are always categorical");
+    }
     if (label.isPresent() && ignoreColumns.contains(label.get())) {
       throw invalid("dataset " + name + ": the label column '" + label.get() + "' is also listed in ignore");
     }
@@ -129,7 +139,8 @@ public record DatasetOption(
         values.containsKey("visibility") ? visibility(name, values.get("visibility")) : Visibility.PRIVATE,
         format,
         values.containsKey("ignore") ? list(values.get("ignore"), ";") : List.of(),
-        values.containsKey("seed") ? seed(name, values.get("seed")) : DEFAULT_SEED);
+        values.containsKey("seed") ? seed(name, values.get("seed")) : DEFAULT_SEED,
+        values.containsKey("kind") ? Optional.of(kind(name, values.get("kind"))) : Optional.empty());
   }
 
   /** The option in the syntax {@link #parse} reads. */
@@ -141,7 +152,9 @@ public record DatasetOption(
     s.append(",visibility=").append(visibility.name().toLowerCase(Locale.ROOT));
     s.append(",format=").append(format.name().toLowerCase(Locale.ROOT));
     if (!ignoreColumns.isEmpty()) s.append(",ignore=").append(String.join(";", ignoreColumns));
-    return s.append(",seed=").append(seed).toString();
+    s.append(",seed=").append(seed);
+    labelKind.ifPresent(k -> s.append(",kind=").append(k.name().toLowerCase(Locale.ROOT)));
+    return s.toString();
   }
 
   private static Map<String, String> pairs(String option) {
@@ -187,6 +200,14 @@ public record DatasetOption(
     } catch (NumberFormatException e) {
       throw invalid("--dataset " + name + ": " + key + "=" + value + " is not a number; for example " + key + "=0.2");
     }
+  }
+
+  private static LabelKind kind(String name, String value) {
+    return switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "categorical" -> LabelKind.CATEGORICAL;
+      case "continuous" -> LabelKind.CONTINUOUS;
+      default -> throw invalid("--dataset " + name + ": kind=" + value + " is not categorical or continuous");
+    };
   }
 
   private static long seed(String name, String value) {

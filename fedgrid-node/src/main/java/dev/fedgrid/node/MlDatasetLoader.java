@@ -21,7 +21,8 @@ final class MlDatasetLoader implements DatasetLoader {
               .withSeed(option.seed())
               .withTags(option.tags())
               .withVisibility(option.visibility())
-              .withIgnoreColumns(option.ignoreColumns()));
+              .withIgnoreColumns(option.ignoreColumns())
+              .withLabelKind(option.labelKind().orElse(null)));
       case IDX -> IdxDatasetReader.read(
           option.path(),
           IdxOptions.of(option.name())

@@ -33,6 +33,18 @@ class DatasetOptionTest {
   }
 
   @Test
+  void labelKindIsParsedRefusedWhenUnknownAndRoundTrips() {
+    DatasetOption skewed = DatasetOption.parse("name=cancer,path=a.csv,label=benign,kind=Categorical");
+    assertThat(skewed.labelKind()).contains(dev.fedgrid.api.dataset.LabelKind.CATEGORICAL);
+    assertThat(DatasetOption.parse(skewed.toOptionString())).isEqualTo(skewed);
+    assertThat(DatasetOption.parse("name=d,path=a.csv,label=y").labelKind()).isEmpty();
+    assertThatThrownBy(() -> DatasetOption.parse("name=d,path=a.csv,label=y,kind=ordinal"))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("kind=ordinal is not categorical or continuous");
+    assertThatThrownBy(() -> DatasetOption.parse("name=d,path=images,format=idx,kind=continuous"))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("IDX labels are always categorical");
+  }
+
+  @Test
   void appliesDefaults() {
     DatasetOption d = DatasetOption.parse("name=diabetes,path=data/diabetes.csv,label=progression");
 
@@ -110,7 +122,7 @@ class DatasetOptionTest {
 
   @Test
   void theRecordChecksItsFieldsToo() {
-    assertThatThrownBy(() -> new DatasetOption("n", Path.of("x.csv"), Optional.empty(), 0.2, List.of(), null, DatasetFormat.CSV, List.of(), 1))
+    assertThatThrownBy(() -> new DatasetOption("n", Path.of("x.csv"), Optional.empty(), 0.2, List.of(), null, DatasetFormat.CSV, List.of(), 1, Optional.empty()))
         .hasMessageContaining("needs label=COLUMN");
   }
 }
