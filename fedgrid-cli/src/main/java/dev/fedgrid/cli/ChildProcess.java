@@ -101,14 +101,22 @@ public final class ChildProcess implements AutoCloseable {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
-  /** Asks the process to stop (SIGTERM) and waits for it. */
+  /**
+   * Asks the process to stop (SIGTERM) and waits up to 15 s, then kills it. When the calling thread
+   * is interrupted the process is killed at once and the interrupt flag is kept.
+   */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (!process.isAlive()) return;
     process.destroy();
-    if (!process.waitFor(15, TimeUnit.SECONDS)) {
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
       process.destroyForcibly();
-      process.waitFor(5, TimeUnit.SECONDS);
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -135,7 +135,7 @@ public final class DemoCommand implements Callable<Integer> {
       out.println("Done. Every process stopped cleanly; logs are in " + dataDir.resolve("logs"));
       return Main.OK;
     } finally {
-      stop(grid);
+      grid.close();
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException e) {
@@ -176,15 +176,7 @@ public final class DemoCommand implements Callable<Integer> {
         // the gateway may already be gone; stopping the processes is what matters
       }
     }
-    stop(grid);
-  }
-
-  private static void stop(LocalGrid grid) {
-    try {
-      grid.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    grid.close();
   }
 
   private static void reset(Path dir) throws IOException {

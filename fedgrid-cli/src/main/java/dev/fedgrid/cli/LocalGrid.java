@@ -106,7 +106,7 @@ public final class LocalGrid implements AutoCloseable {
 
   /** Stops the nodes, then the gateway, each with SIGTERM and a bounded wait. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     var all = new ArrayList<>(nodes.values());
     for (ChildProcess node : all.reversed()) node.close();
     if (gateway != null) gateway.close();
