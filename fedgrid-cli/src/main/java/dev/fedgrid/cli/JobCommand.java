@@ -86,7 +86,9 @@ public final class JobCommand implements Runnable {
         "      --strategy fedadam --server-lr 0.01 --rounds 20"
       })
   static final class Submit extends ClientCommand {
-    private static final List<String> STRATEGIES = List.of("fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad");
+    private static final List<String> STRATEGIES = List.of(
+        "fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "fedmedian", "fedtrimmedavg", "krum", "multikrum", "bulyan");
+    private static final List<String> BYZANTINE = List.of("krum", "multikrum", "bulyan");
 
     @Option(names = "--dataset", required = true, paramLabel = "NAME", split = ",",
         description = "A dataset name or id to train on; repeat or separate with commas for several. Every online node holding one takes part. Required.")
@@ -103,7 +105,7 @@ public final class JobCommand implements Runnable {
     int rounds;
 
     @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "fedavg",
-        description = "How updates are combined: fedavg, fedprox, fedavgm, fedadam, fedyogi or fedadagrad. Default: ${DEFAULT-VALUE}.")
+        description = "How updates are combined: fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, or the Byzantine-robust fedmedian, fedtrimmedavg, krum, multikrum or bulyan. Default: ${DEFAULT-VALUE}.")
     String strategy;
 
     @Option(names = "--mu", paramLabel = "MU", description = "FedProx proximal coefficient (only with --strategy fedprox). Default: 0.01.")
@@ -112,6 +114,16 @@ public final class JobCommand implements Runnable {
     @Option(names = "--server-lr", paramLabel = "LR",
         description = "Server learning rate of fedavgm (default 1.0) or eta of fedadam, fedyogi, fedadagrad (default 0.01).")
     Double serverLr;
+
+    @Option(names = "--byzantine", paramLabel = "F",
+        description = "Faulty nodes to tolerate with krum, multikrum or bulyan; rounds then need more than 2F+2 updates (4F+3 for bulyan). Default: 0.")
+    Integer byzantine;
+
+    @Option(names = "--trim", paramLabel = "BETA", description = "Fraction of values cut from each end by fedtrimmedavg, in [0, 0.5). Default: 0.2.")
+    Double trim;
+
+    @Option(names = "--select", paramLabel = "M", description = "Updates multikrum averages. Default: the round's updates minus --byzantine.")
+    Integer select;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Local epochs per round on each node. Default: 1.")
     Integer epochs;
@@ -202,12 +214,26 @@ public final class JobCommand implements Runnable {
       if (serverLr != null && (s.equals("fedavg") || s.equals("fedprox"))) {
         throw new ParameterException(spec.commandLine(), "--server-lr applies to fedavgm, fedadam, fedyogi and fedadagrad, not " + s);
       }
+      if (byzantine != null && !BYZANTINE.contains(s)) {
+        throw new ParameterException(spec.commandLine(), "--byzantine applies to krum, multikrum and bulyan, not " + s);
+      }
+      if (trim != null && !s.equals("fedtrimmedavg")) {
+        throw new ParameterException(spec.commandLine(), "--trim applies only to --strategy fedtrimmedavg, not " + s);
+      }
+      if (select != null && !s.equals("multikrum")) {
+        throw new ParameterException(spec.commandLine(), "--select applies only to --strategy multikrum, not " + s);
+      }
       return switch (s) {
         case "fedprox" -> new StrategyConfig.FedProx(mu);
         case "fedavgm" -> new StrategyConfig.FedAvgM(serverLr, null);
         case "fedadam" -> new StrategyConfig.FedAdam(serverLr, null, null, null);
         case "fedyogi" -> new StrategyConfig.FedYogi(serverLr, null, null, null);
         case "fedadagrad" -> new StrategyConfig.FedAdagrad(serverLr, null);
+        case "fedmedian" -> new StrategyConfig.FedMedian();
+        case "fedtrimmedavg" -> new StrategyConfig.FedTrimmedAvg(trim);
+        case "krum" -> new StrategyConfig.Krum(byzantine);
+        case "multikrum" -> new StrategyConfig.MultiKrum(byzantine, select);
+        case "bulyan" -> new StrategyConfig.Bulyan(byzantine);
         default -> new StrategyConfig.FedAvg();
       };
     }
@@ -364,6 +390,12 @@ public final class JobCommand implements Runnable {
         case StrategyConfig.FedAdagrad g -> "fedadagrad (eta " + g.eta() + ", tau " + g.tau() + ")";
         case StrategyConfig.FedAdam a -> "fedadam (eta " + a.eta() + ", beta1 " + a.beta1() + ", beta2 " + a.beta2() + ", tau " + a.tau() + ")";
         case StrategyConfig.FedYogi y -> "fedyogi (eta " + y.eta() + ", beta1 " + y.beta1() + ", beta2 " + y.beta2() + ", tau " + y.tau() + ")";
+        case StrategyConfig.FedMedian m -> "fedmedian";
+        case StrategyConfig.FedTrimmedAvg t -> "fedtrimmedavg (beta " + t.beta() + ")";
+        case StrategyConfig.Krum k -> "krum (byzantine " + k.byzantine() + ")";
+        case StrategyConfig.MultiKrum k ->
+            "multikrum (byzantine " + k.byzantine() + ", select " + (k.select() == null ? "n - " + k.byzantine() : k.select()) + ")";
+        case StrategyConfig.Bulyan b -> "bulyan (byzantine " + b.byzantine() + ")";
       };
     }
 

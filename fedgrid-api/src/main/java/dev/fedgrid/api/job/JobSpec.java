@@ -91,6 +91,12 @@ public record JobSpec(
     if (minNodes < 1 || minNodes > 100_000) {
       throw new InvalidRequestException("INVALID_JOB", "minNodes must be in [1, 100000], got " + minNodes);
     }
+    if (minNodes < strategy.minimumUpdates()) {
+      throw new InvalidRequestException(
+          "INVALID_JOB",
+          strategy.name() + " as configured needs at least " + strategy.minimumUpdates() + " updates per round, but minNodes is "
+              + minNodes + "; raise --min-nodes to " + strategy.minimumUpdates() + " or tolerate fewer Byzantine nodes");
+    }
     if (roundTimeoutSeconds < 1 || roundTimeoutSeconds > 86_400) {
       throw new InvalidRequestException("INVALID_JOB", "roundTimeoutSeconds must be in [1, 86400], got " + roundTimeoutSeconds);
     }

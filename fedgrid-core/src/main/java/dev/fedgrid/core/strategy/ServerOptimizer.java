@@ -50,8 +50,8 @@ abstract sealed class ServerOptimizer {
       double g = global[i];
       w[i] = (float) update(g, mean[i] - g, state, next, i);
     }
-    MeanRound.requireFiniteResult(w);
-    for (float[] s : next) MeanRound.requireFiniteResult(s);
+    RoundLedger.requireFiniteResult(w);
+    for (float[] s : next) RoundLedger.requireFiniteResult(s);
     state = next;
     return w;
   }

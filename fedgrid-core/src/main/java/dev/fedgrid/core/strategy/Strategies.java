@@ -9,13 +9,14 @@ import java.util.Objects;
  * Builds the {@link Strategy} for a job from its {@link StrategyConfig}; the one entry point the
  * gateway and the simulator share.
  *
- * <p>Every strategy first takes the mean of the nodes' parameters weighted by their number of
- * examples (McMahan et al. 2017, "Communication-Efficient Learning of Deep Networks from
- * Decentralized Data"), streamed through a {@link dev.fedgrid.core.aggregate.WeightedSum} so that
- * a round holds one model-sized accumulator whatever the number of nodes. FedAvg and FedProx take
- * that mean as the new model. The others treat {@code delta = mean - global} as a pseudo-gradient
- * for a server optimizer, as in Reddi et al. 2021, "Adaptive Federated Optimization" (ICLR),
- * Algorithm 2, and as Flower implements them, without bias correction:
+ * <p>Every strategy but the robust ones first takes the mean of the nodes' parameters weighted by
+ * their number of examples (McMahan et al. 2017, "Communication-Efficient Learning of Deep Networks
+ * from Decentralized Data"), streamed through a {@link dev.fedgrid.core.aggregate.WeightedSum} so
+ * that a round holds one model-sized accumulator whatever the number of nodes. FedAvg and FedProx
+ * take that mean as the new model. FedAvgM, FedAdagrad, FedAdam and FedYogi treat {@code delta =
+ * mean - global} as a pseudo-gradient for a server optimizer, as in Reddi et al. 2021, "Adaptive
+ * Federated Optimization" (ICLR), Algorithm 2, and as Flower implements them, without bias
+ * correction:
  *
  * <pre>
  *   FedAvgM    v = momentum v + delta;                          w = w + serverLr v      (Hsu et al. 2019)
@@ -30,6 +31,22 @@ import java.util.Objects;
  * exported by {@link Strategy#state()} under the names {@code momentum} (FedAvgM), {@code v}
  * (FedAdagrad) and {@code m}, {@code v} (FedAdam, FedYogi); a strategy restored from it continues
  * exactly as the original would have.
+ *
+ * <p>The robust strategies are stateless and replace the mean by a rule over all updates, buffered
+ * for the round ({@link RobustRound}); see {@link RobustRule} for each rule and its paper:
+ *
+ * <pre>
+ *   FedMedian     per coordinate, the median of the n values (mean of the two middle ones for even n)
+ *   FedTrimmedAvg per coordinate, the mean of the values left after dropping floor(beta n) at each end
+ *   Krum          the update with the least sum of squared distances to its n - f - 2 nearest others
+ *   Multi-Krum    the mean, weighted by examples, of the m (default n - f) updates of least Krum score
+ *   Bulyan        Krum picks n - 2f updates one by one; per coordinate, the mean of the n - 4f picked
+ *                 values closest to their median
+ * </pre>
+ *
+ * Krum and Multi-Krum need {@code n > 2f + 2} updates and Bulyan {@code n >= 4f + 3}; a round with
+ * fewer fails with {@code TOO_FEW_UPDATES_FOR_ROBUST_STRATEGY}. The median and trimmed mean ignore
+ * the number of examples, since a Byzantine node could claim any number.
  *
  * <p>Thread-safe (stateless); the strategies it returns are not (see {@link Strategy}).
  */
@@ -56,6 +73,11 @@ public final class Strategies {
           new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Adam(c.eta(), c.beta1(), c.beta2(), c.tau()));
       case StrategyConfig.FedYogi c ->
           new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Yogi(c.eta(), c.beta1(), c.beta2(), c.tau()));
+      case StrategyConfig.FedMedian c -> new RobustStrategy(c.name(), layout, new RobustRule.Median());
+      case StrategyConfig.FedTrimmedAvg c -> new RobustStrategy(c.name(), layout, new RobustRule.TrimmedMean(c.beta()));
+      case StrategyConfig.Krum c -> new RobustStrategy(c.name(), layout, new RobustRule.Krum(c.byzantine()));
+      case StrategyConfig.MultiKrum c -> new RobustStrategy(c.name(), layout, new RobustRule.MultiKrum(c.byzantine(), c.select()));
+      case StrategyConfig.Bulyan c -> new RobustStrategy(c.name(), layout, new RobustRule.Bulyan(c.byzantine()));
     };
   }
 }
