@@ -47,7 +47,7 @@ public final class LocalGrid implements AutoCloseable {
     gatewayStarts++;
     gateway = ChildProcess.start("gateway", root.resolve("logs").resolve(gatewayStarts == 1 ? "gateway.log" : "gateway-" + gatewayStarts + ".log"),
         GATEWAY_READY, List.of("gateway", "start", "--data-dir", root.resolve("gateway").toString(), "--control-port", String.valueOf(controlPort),
-            "--fleet-port", String.valueOf(fleetPort), "--heartbeat", "1s", "--node-timeout", "4s"));
+            "--fleet-port", String.valueOf(fleetPort), "--heartbeat", "1s", "--node-timeout", "6s"));
     Matcher ready = gateway.awaitReady(Duration.ofSeconds(60));
     if (client == null) client = FedGridClient.builder().baseUri(ready.group(1)).timeout(Duration.ofSeconds(30)).build();
     return this;

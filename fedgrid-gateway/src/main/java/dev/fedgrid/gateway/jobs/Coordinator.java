@@ -87,7 +87,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   /** Loads the fleet from the store and starts scheduling; running jobs resume when nodes return. */
   public synchronized void start() {
     if (scheduler != null) throw new IllegalStateException("already started");
-    for (NodeRecord n : store.nodes()) slots.put(n.id(), new NodeSlot(n.id(), n.lastSeenAt()));
+    for (NodeRecord n : store.nodes()) slots.put(n.id(), new NodeSlot(n.id(), n.lastSeenAt(), false));
     for (Job job : store.jobs(List.of(JobState.RUNNING), Optional.empty(), 10_000)) {
       log.info("job={} will resume after round {} once its nodes are back", job.id(), job.completedRounds());
       event(job.id(), "resuming", "gateway restarted; resuming after round " + job.completedRounds() + " once enough nodes are online");
@@ -128,7 +128,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     var datasets = new ArrayList<DatasetInfo>();
     for (var metadata : hello.datasets()) datasets.add(store.putDataset(id, metadata, now));
     slots.compute(id, (k, slot) -> {
-      NodeSlot s = slot == null ? new NodeSlot(id, now) : slot;
+      NodeSlot s = slot == null ? new NodeSlot(id, now, true) : slot;
       s.seen(now, Duration.ZERO);
       return s;
     });
@@ -461,7 +461,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   }
 
   private NodeSlot slot(NodeId node) {
-    return slots.computeIfAbsent(node, id -> new NodeSlot(id, clock.instant()));
+    return slots.computeIfAbsent(node, id -> new NodeSlot(id, clock.instant(), true));
   }
 
   private void seen(NodeId node) {

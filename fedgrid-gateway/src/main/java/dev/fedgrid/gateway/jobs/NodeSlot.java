@@ -15,11 +15,19 @@ final class NodeSlot {
   private volatile Instant lastSeen;
   private volatile Instant lastPersisted;
   private volatile JobId reservedBy;
+  /** Whether the node has called this gateway process; a restarted gateway trusts no stored time. */
+  private volatile boolean connected;
 
-  NodeSlot(NodeId id, Instant lastSeen) {
+  /**
+   * @param lastSeen when the node was last heard from (stored, for display)
+   * @param connected whether the node is talking to this process right now; false for nodes loaded
+   *     from the store at start, which count as offline until they call again
+   */
+  NodeSlot(NodeId id, Instant lastSeen, boolean connected) {
     this.id = id;
     this.lastSeen = lastSeen;
     this.lastPersisted = lastSeen;
+    this.connected = connected;
   }
 
   Instant lastSeen() {
@@ -29,6 +37,7 @@ final class NodeSlot {
   /** Marks the node seen; returns true when the time should also be written to the store. */
   boolean seen(Instant now, java.time.Duration persistEvery) {
     lastSeen = now;
+    connected = true;
     if (now.isAfter(lastPersisted.plus(persistEvery))) {
       lastPersisted = now;
       return true;
@@ -37,7 +46,7 @@ final class NodeSlot {
   }
 
   boolean online(Instant now, java.time.Duration timeout) {
-    return !lastSeen.plus(timeout).isBefore(now);
+    return connected && !lastSeen.plus(timeout).isBefore(now);
   }
 
   JobId reservedBy() {

@@ -223,6 +223,11 @@ class CoordinatorTest {
 
     coordinator = new Coordinator(store, Clock.systemUTC(), FAST);
     coordinator.start();
+    // stored last-seen times are not trusted: until its nodes call again the job waits
+    assertThat(coordinator.nodes()).extracting(n -> n.status()).containsOnly(dev.fedgrid.api.node.NodeStatus.OFFLINE);
+    Thread.sleep(300);
+    assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).doesNotContain("resumed");
+    assertThat(store.job(job.id()).orElseThrow().completedRounds()).isEqualTo(before);
     nodes.clear();
     nodes.add(new SimNode(coordinator, a.registration, 1.0f, 100).start());
     nodes.add(new SimNode(coordinator, b.registration, 1.0f, 100).start());
