@@ -307,7 +307,7 @@ public final class FedGridClient implements AutoCloseable {
   private Attempt stream(JobId id, long after, Consumer<JobEventView> consumer) {
     HttpRequest.Builder b = request("/jobs/" + id + "/events" + (after > 0 ? "?after=" + after : ""))
         .GET()
-        .header("Accept", "text/event-stream");
+        .setHeader("Accept", "text/event-stream");
     if (after > 0) b.header("Last-Event-ID", Long.toString(after));
     long[] last = {after};
     try {

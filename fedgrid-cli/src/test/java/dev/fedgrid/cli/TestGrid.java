@@ -1,0 +1,202 @@
+package dev.fedgrid.cli;
+
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.dataset.DatasetInfo;
+import dev.fedgrid.api.dataset.FeatureScaling;
+import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.Parameters;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.node.NodeInfo;
+import dev.fedgrid.api.node.NodeStatus;
+import dev.fedgrid.client.FedGridClient;
+import dev.fedgrid.gateway.Gateway;
+import dev.fedgrid.gateway.GatewayConfig;
+import dev.fedgrid.gateway.jobs.CoordinatorOptions;
+import dev.fedgrid.ml.EvalResult;
+import dev.fedgrid.ml.FitResult;
+import dev.fedgrid.ml.IdxFiles;
+import dev.fedgrid.ml.LocalData;
+import dev.fedgrid.ml.TrainingEngine;
+import dev.fedgrid.ml.TrainingException;
+import dev.fedgrid.node.DatasetOption;
+import dev.fedgrid.node.NodeConfig;
+import dev.fedgrid.node.NodeDaemon;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
+
+/**
+ * A real grid in this JVM for the command tests: a gateway on free loopback ports with its SQLite
+ * state under a test's directory, and two real nodes. {@code hospital-a} serves a slice of the
+ * vendored breast-cancer CSV as {@value #CANCER} and 30 small images as {@value #IMAGES} (IDX,
+ * 28x28, 10 classes); {@code hospital-b} serves another slice as {@value #CANCER}. The nodes train
+ * with {@link PlusOne}, the stand-in for the ML port (the DJL engine passes its own contract test),
+ * so a round takes milliseconds.
+ *
+ * <p>Start one per test class; closing it stops the nodes, then the gateway. Not thread-safe.
+ */
+final class TestGrid implements AutoCloseable {
+  static final String CANCER = "cancer";
+  static final String IMAGES = "images";
+  /** What every evaluation reports, and so every round's and job's metrics. */
+  static final Map<String, Double> METRICS = Map.of("accuracy", 0.95, "loss", 0.12);
+
+  private final Gateway gateway;
+  private final PlusOne engine = new PlusOne();
+  private final List<NodeDaemon> nodes = new ArrayList<>();
+  private final FedGridClient client;
+
+  private TestGrid(Gateway gateway) {
+    this.gateway = gateway;
+    this.client = FedGridClient.builder().baseUri(url()).timeout(Duration.ofSeconds(20)).build();
+  }
+
+  /** Starts the gateway and both nodes under {@code dir}; returns once the nodes have registered. */
+  static TestGrid start(Path dir) throws Exception {
+    var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(100));
+    var grid = new TestGrid(Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing)));
+    try {
+      List<String> cancer = Files.readAllLines(repoFile("data/breast_cancer_wisconsin.csv"));
+      for (int k = 0; k < 2; k++) {
+        String name = "hospital-" + (char) ('a' + k);
+        var slice = new ArrayList<>(List.of(cancer.getFirst()));
+        for (int row = 1 + k; row <= 120; row += 2) slice.add(cancer.get(row));
+        Path csv = Files.write(dir.resolve(name + ".csv"), slice);
+        var datasets = new ArrayList<>(List.of(DatasetOption.parse("name=" + CANCER + ",path=" + csv + ",label=benign,tags=medical,tabular,visibility=public")));
+        if (k == 0) datasets.add(DatasetOption.parse("name=" + IMAGES + ",path=" + images(dir.resolve(IMAGES)) + ",tags=images,visibility=public"));
+        NodeConfig config = NodeConfig.builder()
+            .gateway("127.0.0.1", grid.gateway.fleetPort())
+            .nodeName(name)
+            .dataDir(dir.resolve(name))
+            .datasets(datasets)
+            .pollWait(Duration.ofSeconds(2))
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+            .build();
+        grid.nodes.add(NodeDaemon.start(config, grid.engine));
+      }
+      for (NodeDaemon node : grid.nodes) node.awaitRegistration(Duration.ofSeconds(30));
+      return grid;
+    } catch (Exception | Error e) {
+      grid.close();
+      throw e;
+    }
+  }
+
+  /** 30 images of 28x28 pixels, three of each digit 0 to 9, as IDX files in {@code dir}. */
+  private static Path images(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    int count = 30;
+    byte[] pixels = new byte[count * 28 * 28];
+    byte[] labels = new byte[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = (byte) (i % 10);
+      for (int p = 0; p < 28 * 28; p++) pixels[i * 28 * 28 + p] = (byte) ((i * 31 + p) % 256);
+    }
+    IdxFiles.writeImages(dir.resolve("train-images-idx3-ubyte"), 28, 28, pixels, count);
+    IdxFiles.writeLabels(dir.resolve("train-labels-idx1-ubyte"), labels);
+    return dir;
+  }
+
+  /** The control API's URL. */
+  String url() {
+    return "http://127.0.0.1:" + gateway.controlPort();
+  }
+
+  /** A client of the control API, closed with the grid. */
+  FedGridClient client() {
+    return client;
+  }
+
+  /** The dataset called {@code name} on the node called {@code node}. */
+  DatasetInfo dataset(String name, String node) {
+    NodeInfo owner = client.nodes().stream().filter(n -> n.name().equals(node)).findFirst().orElseThrow();
+    return client.datasets(name, null).stream().filter(d -> d.nodeId().equals(owner.id())).findFirst().orElseThrow();
+  }
+
+  /**
+   * Makes fits of jobs trained with {@code seed} fail when {@code which} accepts their number: 1 for
+   * the job's first fit on any node, 2 for its second, and so on.
+   */
+  void failFits(long seed, IntPredicate which) {
+    engine.failing.put(seed, which);
+  }
+
+  /** A logistic regression on {@value #CANCER} trained with {@code seed}. */
+  static JobSpec spec(String name, long seed, int rounds, int minNodes) {
+    var training = new TrainingConfig(null, null, null, null, null, seed);
+    return new JobSpec(name, List.of(CANCER), ModelSpec.logisticRegression(), training, null, rounds, minNodes, 60, null);
+  }
+
+  /** Submits a job once every node is free, so that all take part, and waits for its end. */
+  Job run(JobSpec spec) throws InterruptedException {
+    await("every node free", () -> client.nodes().stream().allMatch(n -> n.status() == NodeStatus.ONLINE && n.currentJob() == null));
+    return awaitEnd(client.submitJob(spec).id());
+  }
+
+  /** Waits for the job's end. */
+  Job awaitEnd(JobId id) throws InterruptedException {
+    await("job " + id + " finished", () -> client.job(id).state().isTerminal());
+    return client.job(id);
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("not " + what + " after 30 s");
+      Thread.sleep(20);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    nodes.forEach(NodeDaemon::close);
+    gateway.close();
+  }
+
+  /** A file of this repository, found by walking up from the working directory. */
+  private static Path repoFile(String relative) throws IOException {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.exists(dir.resolve(relative))) return dir.resolve(relative);
+    }
+    throw new IOException(relative + " is in no directory above " + Path.of("").toAbsolutePath());
+  }
+
+  /**
+   * Adds 1 to every parameter and reports {@link #METRICS}: training without the ML stack. Fits of
+   * the seeds given to {@link #failFits} fail as told. Thread-safe; both nodes share it.
+   */
+  private static final class PlusOne implements TrainingEngine {
+    final Map<Long, IntPredicate> failing = new ConcurrentHashMap<>();
+    private final Map<Long, AtomicInteger> fits = new ConcurrentHashMap<>();
+
+    @Override
+    public FitResult fit(ModelSpec spec, Parameters global, LocalData data, FeatureScaling scaling, TrainingConfig config, double proximalMu) {
+      int n = fits.computeIfAbsent(config.seed(), s -> new AtomicInteger()).incrementAndGet();
+      if (failing.getOrDefault(config.seed(), k -> false).test(n)) {
+        throw new TrainingException("fit " + n + " of seed " + config.seed() + " fails on purpose");
+      }
+      float[] out = global.values().clone();
+      for (int i = 0; i < out.length; i++) out[i] += 1;
+      return new FitResult(new Parameters(global.layout(), out), data.rows(), Map.of("loss", 0.5));
+    }
+
+    @Override
+    public EvalResult evaluate(ModelSpec spec, Parameters parameters, LocalData data, FeatureScaling scaling) {
+      return new EvalResult(data.rows(), METRICS);
+    }
+
+    @Override
+    public void close() {}
+  }
+}
