@@ -4,8 +4,10 @@ import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -28,6 +30,8 @@ import java.util.regex.Pattern;
  * @param scaling the feature scaling nodes apply; when {@code null} the gateway fills it in at
  *     submission (pooled column statistics when {@code standardize}, {@code x/255} for images,
  *     identity otherwise) and stores it with the job so a resumed job scales the same way
+ * @param privacy central differential privacy (DP-FedAvg, which needs the fedavg strategy), or
+ *     {@code null} for none (the default)
  */
 public record JobSpec(
     String name,
@@ -39,12 +43,13 @@ public record JobSpec(
     Integer minNodes,
     Integer roundTimeoutSeconds,
     Boolean standardize,
-    FeatureScaling scaling) {
+    FeatureScaling scaling,
+    DifferentialPrivacy privacy) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
 
-  /** A spec whose scaling the gateway fills in. */
+  /** A spec without differential privacy whose scaling the gateway fills in. */
   public JobSpec(
       String name,
       List<String> datasets,
@@ -55,12 +60,12 @@ public record JobSpec(
       Integer minNodes,
       Integer roundTimeoutSeconds,
       Boolean standardize) {
-    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null);
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null, null);
   }
 
   /** This spec with its scaling resolved. */
   public JobSpec withScaling(FeatureScaling resolved) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy);
   }
 
   public JobSpec {
@@ -99,6 +104,34 @@ public record JobSpec(
     }
     if (roundTimeoutSeconds < 1 || roundTimeoutSeconds > 86_400) {
       throw new InvalidRequestException("INVALID_JOB", "roundTimeoutSeconds must be in [1, 86400], got " + roundTimeoutSeconds);
+    }
+    if (privacy != null) checkPrivacy(privacy, strategy, minNodes);
+  }
+
+  /**
+   * DP-FedAvg replaces the weighted mean of FedAvg, so other strategies are refused. Adaptive
+   * clipping spends part of the noise on the count of unclipped updates, with standard deviation
+   * {@code m / 20} for {@code m} nodes in a round (Andrew et al. 2021); that must exceed {@code z /
+   * 2}, so every round needs more than {@code 10 z} nodes.
+   */
+  private static void checkPrivacy(DifferentialPrivacy privacy, StrategyConfig strategy, int minNodes) {
+    if (!(strategy instanceof StrategyConfig.FedAvg)) {
+      throw new InvalidRequestException(
+          "INVALID_PRIVACY",
+          "differential privacy currently works with fedavg; central DP here is DP-FedAvg (McMahan et al. 2018), which replaces the "
+              + "weighted mean with a clipped, noised one, so it cannot be combined with " + strategy.name()
+              + ". Use --strategy fedavg or leave out --dp-noise",
+          Map.of("strategy", strategy.name()));
+    }
+    double z = privacy.noiseMultiplier();
+    if (privacy.adaptiveClipping() && minNodes <= 10 * z) {
+      int needed = (int) Math.floor(10 * z) + 1;
+      throw new InvalidRequestException(
+          "INVALID_PRIVACY",
+          "adaptive clipping with noise multiplier " + z + " needs at least " + needed + " nodes per round (its clip count is noised with "
+              + "standard deviation nodes/20, which must exceed half the noise multiplier), but minNodes is " + minNodes
+              + "; raise --min-nodes to " + needed + ", lower --dp-noise, or use fixed clipping",
+          Map.of("minNodes", minNodes, "needed", needed));
     }
   }
 }

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param fitMetrics the nodes' training metrics, averaged weighted by examples
  * @param evalMetrics federated evaluation of the new global model on the nodes' test splits,
  *     averaged weighted by test examples
+ * @param epsilon for a job with differential privacy, the epsilon spent by the rounds completed so
+ *     far, this one included (at the job's delta); {@code null} without differential privacy
  */
 public record RoundSummary(
     JobId jobId,
@@ -27,7 +29,23 @@ public record RoundSummary(
     long examples,
     List<NodeFailure> failures,
     Map<String, Double> fitMetrics,
-    Map<String, Double> evalMetrics) {
+    Map<String, Double> evalMetrics,
+    Double epsilon) {
+  /** A round of a job without differential privacy. */
+  public RoundSummary(
+      JobId jobId,
+      int round,
+      Instant startedAt,
+      Instant finishedAt,
+      List<NodeId> nodes,
+      int updates,
+      long examples,
+      List<NodeFailure> failures,
+      Map<String, Double> fitMetrics,
+      Map<String, Double> evalMetrics) {
+    this(jobId, round, startedAt, finishedAt, nodes, updates, examples, failures, fitMetrics, evalMetrics, null);
+  }
+
   public RoundSummary {
     nodes = List.copyOf(nodes);
     failures = List.copyOf(failures);

@@ -27,6 +27,18 @@ public interface Strategy {
    */
   RoundAggregation openRound(int round, Parameters global);
 
+  /**
+   * Starts aggregating round {@code round} (1-based), knowing how many updates the round expects:
+   * the number of nodes given a fit task. Strategies whose result depends on that number rather than
+   * on the updates that actually arrive (DP-FedAvg divides by it, so that a dropped node does not
+   * change the scale of the noise or reveal itself) override this; the others ignore it.
+   *
+   * @param expectedUpdates the nodes asked to train this round, at least 1
+   */
+  default RoundAggregation openRound(int round, Parameters global, int expectedUpdates) {
+    return openRound(round, global);
+  }
+
   /** The server-side state to checkpoint, as named flat arrays; empty when stateless. */
   default Map<String, float[]> state() {
     return Map.of();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -35,5 +36,34 @@ class JobSpecTest {
     assertThatThrownBy(() -> spec(new StrategyConfig.Bulyan(1), 6)).hasMessageContaining("raise --min-nodes to 7");
     assertThatThrownBy(() -> spec(new StrategyConfig.MultiKrum(0, 4), 3)).hasMessageContaining("at least 4");
     assertThat(spec(new StrategyConfig.FedMedian(), 1).minNodes()).isEqualTo(1);
+  }
+
+  private static JobSpec dp(StrategyConfig strategy, int minNodes, DifferentialPrivacy privacy) {
+    return new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, strategy, 5, minNodes, 60, true, null, privacy);
+  }
+
+  @Test
+  void privacyIsOptionalAndKeptByWithScaling() {
+    assertThat(spec(null, 2).privacy()).isNull();
+    JobSpec s = dp(null, 2, DifferentialPrivacy.withNoise(1.1));
+    assertThat(s.privacy().noiseMultiplier()).isEqualTo(1.1);
+    assertThat(s.withScaling(dev.fedgrid.api.dataset.FeatureScaling.identity()).privacy()).isEqualTo(s.privacy());
+  }
+
+  @Test
+  void privacyNeedsFedAvg() {
+    assertThatThrownBy(() -> dp(new StrategyConfig.FedAdam(null, null, null, null), 2, DifferentialPrivacy.withNoise(1.0)))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("differential privacy currently works with fedavg")
+        .hasMessageContaining("fedadam")
+        .satisfies(e -> assertThat(((InvalidRequestException) e).code()).isEqualTo("INVALID_PRIVACY"));
+  }
+
+  @Test
+  void adaptiveClippingNeedsMoreThanTenTimesTheNoiseMultiplierInNodes() {
+    var adaptive = new DifferentialPrivacy(1.1, null, true, null, null, null);
+    assertThatThrownBy(() -> dp(null, 11, adaptive)).hasMessageContaining("needs at least 12 nodes per round").hasMessageContaining("--min-nodes to 12");
+    assertThat(dp(null, 12, adaptive).minNodes()).isEqualTo(12);
+    assertThat(dp(null, 2, new DifferentialPrivacy(0.1, null, true, null, null, null)).privacy().adaptiveClipping()).isTrue();
   }
 }

@@ -21,10 +21,11 @@ import java.util.Set;
  * seen and counts the failures.
  *
  * <p>A round calls {@link #check} before it takes an outcome in and {@link #record} after, so an
- * outcome that is refused changes nothing. Not thread-safe: outcomes are fed from one thread at a
- * time.
+ * outcome that is refused changes nothing. Public so that rounds outside this package (DP-FedAvg in
+ * {@code dev.fedgrid.core.dp}) refuse exactly what the other strategies refuse. Not thread-safe:
+ * outcomes are fed from one thread at a time.
  */
-final class RoundLedger {
+public final class RoundLedger {
   private final String strategy;
   private final ParameterLayout layout;
   private final int round;
@@ -37,7 +38,7 @@ final class RoundLedger {
    * @throws InvalidRequestException when {@code round} is below 1 or {@code global} does not fit
    *     {@code layout} or holds a non-finite value
    */
-  RoundLedger(String strategy, ParameterLayout layout, int round, Parameters global) {
+  public RoundLedger(String strategy, ParameterLayout layout, int round, Parameters global) {
     Objects.requireNonNull(global, "global");
     if (round < 1) {
       throw new InvalidRequestException("INVALID_ROUND", "rounds are numbered from 1, got " + round);
@@ -69,7 +70,7 @@ final class RoundLedger {
     return strategy;
   }
 
-  int failures() {
+  public int failures() {
     return failures;
   }
 
@@ -77,7 +78,7 @@ final class RoundLedger {
    * Refuses an outcome that arrives after {@link #finish()}, repeats a node, or is a success of the
    * wrong layout or with a non-finite value; changes nothing.
    */
-  void check(FitOutcome outcome) {
+  public void check(FitOutcome outcome) {
     Objects.requireNonNull(outcome, "outcome");
     NodeId node = outcome.node();
     if (finished) {
@@ -115,7 +116,7 @@ final class RoundLedger {
   }
 
   /** Notes an outcome that passed {@link #check} and was taken in. */
-  void record(FitOutcome outcome) {
+  public void record(FitOutcome outcome) {
     if (outcome instanceof FitOutcome.Failure f) {
       failures++;
       if (firstFailure == null) firstFailure = "node " + f.node() + ": " + f.reason();
@@ -124,12 +125,12 @@ final class RoundLedger {
   }
 
   /** Marks the round aggregated: later outcomes are refused with {@code ROUND_FINISHED}. */
-  void finish() {
+  public void finish() {
     finished = true;
   }
 
   /** The error of a round that ends without a successful update. */
-  UnavailableException noUpdates() {
+  public UnavailableException noUpdates() {
     return new UnavailableException(
         "NO_UPDATES",
         "round " + round + " of " + strategy + " has no successful update to aggregate (" + failures + " failed"
@@ -142,7 +143,7 @@ final class RoundLedger {
   }
 
   /** Refuses a non-finite aggregate, which only updates at the edge of the float range can cause. */
-  static void requireFiniteResult(float[] values) {
+  public static void requireFiniteResult(float[] values) {
     for (int i = 0; i < values.length; i++) {
       if (!Float.isFinite(values[i])) {
         throw new InvalidRequestException(

@@ -1,8 +1,11 @@
 package dev.fedgrid.core.strategy;
 
+import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.model.ParameterLayout;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.strategy.Strategy;
 import dev.fedgrid.api.strategy.StrategyConfig;
+import dev.fedgrid.core.dp.CentralDp;
 import java.util.Objects;
 
 /**
@@ -48,6 +51,10 @@ import java.util.Objects;
  * fewer fails with {@code TOO_FEW_UPDATES_FOR_ROBUST_STRATEGY}. The median and trimmed mean ignore
  * the number of examples, since a Byzantine node could claim any number.
  *
+ * <p>With {@link DifferentialPrivacy} FedAvg becomes central DP-FedAvg (McMahan et al. 2018; see
+ * {@link CentralDp}): each node's difference from the global model is clipped, the differences are
+ * summed unweighted, noised and divided by the expected number of updates of the round.
+ *
  * <p>Thread-safe (stateless); the strategies it returns are not (see {@link Strategy}).
  */
 public final class Strategies {
@@ -62,8 +69,29 @@ public final class Strategies {
    * @return a fresh strategy with empty server state
    */
   public static Strategy create(StrategyConfig config, ParameterLayout layout) {
+    return create(config, null, layout);
+  }
+
+  /**
+   * A new strategy instance for one job, with or without central differential privacy.
+   *
+   * @param config which strategy and its settings (already validated by its record)
+   * @param privacy the job's differential privacy, or {@code null} for none; only FedAvg takes it
+   * @param layout the job's model layout
+   * @return a fresh strategy with empty server state
+   * @throws InvalidRequestException with code {@code INVALID_PRIVACY} when {@code privacy} is given
+   *     with a strategy other than FedAvg
+   */
+  public static Strategy create(StrategyConfig config, DifferentialPrivacy privacy, ParameterLayout layout) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(layout, "layout");
+    if (privacy != null) {
+      if (!(config instanceof StrategyConfig.FedAvg)) {
+        throw new InvalidRequestException(
+            "INVALID_PRIVACY", "differential privacy currently works with fedavg (DP-FedAvg, McMahan et al. 2018), not " + config.name());
+      }
+      return CentralDp.fedAvg(privacy, layout);
+    }
     return switch (config) {
       case StrategyConfig.FedAvg c -> new AveragingStrategy(c.name(), layout, 0.0);
       case StrategyConfig.FedProx c -> new AveragingStrategy(c.name(), layout, c.mu());

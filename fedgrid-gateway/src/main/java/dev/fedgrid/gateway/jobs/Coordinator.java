@@ -210,11 +210,13 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     if (spec.scaling() != null) plan.checkScaling(spec.scaling());
     JobSpec resolved = spec.scaling() != null ? spec : spec.withScaling(plan.defaultScaling(spec.standardize()));
     Parameters initial = Initializers.initialize(spec.model().parameterLayout(plan.inputShape()), spec.training().seed());
+    JobPrivacy privacy = JobPrivacy.of(spec);
     Instant now = clock.instant();
-    Job job = new Job(JobId.random(), resolved, JobState.QUEUED, 0, "waiting for nodes", now, null, null, Map.of());
+    Job job = new Job(JobId.random(), resolved, JobState.QUEUED, 0, withPrivacy(privacy, "waiting for nodes"), now, null, null, Map.of());
     store.createJob(job, initial);
     event(job.id(), "queued", "job '" + spec.name() + "' queued: " + spec.rounds() + " rounds of " + spec.strategy().name()
-        + " on " + plan.byNode().size() + " node(s) holding " + String.join(", ", spec.datasets()) + "; " + initial.values().length + " parameters");
+        + " on " + plan.byNode().size() + " node(s) holding " + String.join(", ", spec.datasets()) + "; " + initial.values().length + " parameters"
+        + (privacy == null ? "" : "; " + privacy.plan()));
     log.info("job={} submitted: {} rounds, strategy {}, datasets {}", job.id(), spec.rounds(), spec.strategy().name(), spec.datasets());
     wakeUp.release();
     return job;
@@ -436,9 +438,15 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     }
   }
 
-  private void wait(Job job, String message) {
+  private void wait(Job job, String why) {
+    String message = job.state() == JobState.QUEUED ? withPrivacy(JobPrivacy.of(job.spec()), why) : why;
     if (message.equals(job.message())) return;
     store.updateJob(new Job(job.id(), job.spec(), job.state(), job.completedRounds(), message, job.createdAt(), job.startedAt(), job.finishedAt(), job.metrics()));
+  }
+
+  /** A queued job's message, with the epsilon it plans to spend when it uses differential privacy. */
+  private static String withPrivacy(JobPrivacy privacy, String message) {
+    return privacy == null ? message : message + "; " + privacy.plan();
   }
 
   // ------------------------------------------------------------------ helpers

@@ -96,7 +96,8 @@ final class JobRunner {
       JobSpec spec = job.spec();
       Checkpoint checkpoint = coordinator.store.latestCheckpoint(id).orElseThrow(() -> new IllegalStateException("job " + id + " has no checkpoint"));
       ParameterLayout layout = spec.model().parameterLayout(JobPlan.resolve(spec, coordinator.store).inputShape());
-      Strategy strategy = Strategies.create(spec.strategy(), layout);
+      Strategy strategy = Strategies.create(spec.strategy(), spec.privacy(), layout);
+      JobPrivacy privacy = JobPrivacy.of(spec);
       strategy.restore(checkpoint.strategyState());
       Parameters global = checkpoint.parameters();
       if (job.state() == JobState.QUEUED) {
@@ -114,7 +115,7 @@ final class JobRunner {
         List<NodeId> participants = participants(roundPlan, spec, round);
         coordinator.event(id, "round_started", "round " + round + "/" + spec.rounds() + " started on " + participants.size() + " node(s)");
 
-        Phase fit = new Phase(TaskKind.FIT, strategy.openRound(round, global));
+        Phase fit = new Phase(TaskKind.FIT, strategy.openRound(round, global, participants.size()));
         runPhase(fit, TaskKind.FIT, round, participants, roundPlan, spec, strategy.proximalMu(), global, layout);
         int updates = fit.delivered();
         if (updates < spec.minNodes()) {
@@ -132,12 +133,15 @@ final class JobRunner {
         failures.addAll(eval.failures());
         for (NodeFailure f : failures) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
         Map<String, Double> evalMetrics = eval.meanMetrics();
-        RoundSummary summary = new RoundSummary(id, round, started, coordinator.clock.instant(), participants, updates, fit.examples(), failures, fit.meanMetrics(), evalMetrics);
+        Double epsilon = privacy == null ? null : privacy.spentAfter(round);
+        RoundSummary summary = new RoundSummary(
+            id, round, started, coordinator.clock.instant(), participants, updates, fit.examples(), failures, fit.meanMetrics(), evalMetrics, epsilon);
         job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics);
         coordinator.store.completeRound(job, summary, new Checkpoint(round, next, strategy.state()));
         global = next;
         coordinator.event(id, "round_completed", "round " + round + "/" + spec.rounds() + ": " + describe(evalMetrics.isEmpty() ? summary.fitMetrics() : evalMetrics)
-            + " (" + updates + "/" + participants.size() + " updates, " + fit.examples() + " examples)");
+            + " (" + updates + "/" + participants.size() + " updates, " + fit.examples() + " examples"
+            + (privacy == null ? "" : "; " + privacy.progress(epsilon)) + ")");
         log.info("job={} round={} completed: {} updates, metrics {}", id, round, updates, evalMetrics);
         coordinator.forgetTasks(id, round);
       }
@@ -148,7 +152,8 @@ final class JobRunner {
         coordinator.event(id, "cancelled", "cancelled by request after " + job.completedRounds() + " completed round(s)");
       } else {
         update(job, JobState.COMPLETED, job.completedRounds(), "", job.startedAt(), coordinator.clock.instant(), job.metrics());
-        coordinator.event(id, "completed", "completed " + job.completedRounds() + " rounds: " + describe(job.metrics()));
+        coordinator.event(id, "completed", "completed " + job.completedRounds() + " rounds: " + describe(job.metrics())
+            + (privacy == null ? "" : "; ε " + JobPrivacy.format(privacy.spentAfter(job.completedRounds())) + " spent"));
         log.info("job={} completed: {}", id, job.metrics());
       }
     } catch (InterruptedException e) {

@@ -237,6 +237,22 @@ class ControlServerTest {
   }
 
   @Test
+  void privacyIsReadFromJsonWithDefaultsAndCheckedAgainstTheStrategy() throws Exception {
+    String fedavg = SPEC.replace("{\"type\": \"fedprox\", \"mu\": 0.1}", "{\"type\": \"fedavg\"}");
+    HttpResponse<String> res = send("POST", "/api/v1/jobs", fedavg.replace("\"rounds\": 3", "\"rounds\": 3, \"privacy\": {\"noiseMultiplier\": 1.1, \"clipNorm\": 1.0}"));
+    assertThat(res.statusCode()).isEqualTo(201);
+    JsonNode privacy = json(res).at("/spec/privacy");
+    assertThat(privacy.get("noiseMultiplier").asDouble()).isEqualTo(1.1);
+    assertThat(privacy.get("delta").asDouble()).isEqualTo(1e-5);
+    assertThat(privacy.get("adaptiveClipping").asBoolean()).isFalse();
+    assertThat(privacy.has("targetQuantile")).isFalse();
+
+    JsonNode wrongStrategy = assertError(send("POST", "/api/v1/jobs", SPEC.replace("\"rounds\": 3", "\"rounds\": 3, \"privacy\": {\"noiseMultiplier\": 1.1}")), 400, "INVALID_PRIVACY");
+    assertThat(wrongStrategy.get("message").asText()).startsWith("differential privacy currently works with fedavg");
+    assertError(send("POST", "/api/v1/jobs", fedavg.replace("\"rounds\": 3", "\"rounds\": 3, \"privacy\": {\"clipNorm\": 1.0}")), 400, "INVALID_PRIVACY");
+  }
+
+  @Test
   void largeBodiesAre413() throws Exception {
     String padding = " ".repeat(JsonBodies.MAX_JSON_BYTES);
     JsonNode e = assertError(send("POST", "/api/v1/jobs", "{" + padding + "}"), 413, "PAYLOAD_TOO_LARGE");

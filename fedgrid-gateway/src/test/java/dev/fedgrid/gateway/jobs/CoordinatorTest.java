@@ -21,7 +21,9 @@ import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.strategy.StrategyConfig;
+import dev.fedgrid.core.dp.CentralDp;
 import dev.fedgrid.gateway.fleet.NodeHello;
 import dev.fedgrid.gateway.fleet.Registration;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
@@ -237,6 +239,56 @@ class CoordinatorTest {
     assertThat(coordinator.rounds(job.id())).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4, 5, 6);
     assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).contains("resuming", "resumed");
     assertThat(before).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aDpFedAvgJobRecordsTheEpsilonOfEveryRound() throws Exception {
+    DifferentialPrivacy privacy = new DifferentialPrivacy(1.1, 1.0, null, null, null, null);
+    double planned = CentralDp.epsilon(privacy, 4);
+    register("late", 100); // registered but offline: the job waits, and says what it will spend
+    JobSpec dp = new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, 4, 2, 10, true, null, privacy);
+    Job job = coordinator.submitJob(dp);
+    assertThat(coordinator.job(job.id()).message()).contains("ε " + JobPrivacy.format(planned) + " planned");
+    awaitMessage(job.id(), "waiting for 2 free node(s)");
+    assertThat(coordinator.job(job.id()).message()).contains("ε " + JobPrivacy.format(planned) + " planned");
+
+    simNode("a", 100, 1.0f);
+    simNode("b", 300, 3.0f);
+    Parameters initial = store.latestCheckpoint(job.id()).orElseThrow().parameters();
+    Job done = awaitTerminal(job.id());
+
+    assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+    List<RoundSummary> rounds = coordinator.rounds(job.id());
+    assertThat(rounds).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4);
+    for (RoundSummary r : rounds) assertThat(r.epsilon()).as("round %d", r.round()).isEqualTo(CentralDp.epsilon(privacy, r.round()));
+    assertThat(rounds).extracting(RoundSummary::epsilon).isSorted();
+    assertThat(rounds.getLast().epsilon()).isEqualTo(planned);
+    // Each node's update (every one of the 3 weights +1 or +3) is clipped to norm 1, so the model moves
+    // by at most (1 + 1) / 2 = 1 in norm per round, 4 in all, plus noise N(0, (1.1 / 2)^2) on each of
+    // 3 weights x 4 rounds (norm about 0.55 sqrt(12) = 1.9; 5 times that is far out in its tail).
+    // Unclipped FedAvg would move each weight by 4 x 2.5 = 10, a norm of 17.3.
+    float[] last = coordinator.model(job.id()).parameters().values();
+    double moved = 0;
+    for (int i = 0; i < last.length; i++) moved += Math.pow(last[i] - initial.values()[i], 2);
+    assertThat(Math.sqrt(moved)).isLessThan(4 + 5 * 0.55 * Math.sqrt(12));
+
+    var events = coordinator.events(job.id(), 0, Duration.ZERO);
+    assertThat(events).filteredOn(e -> e.type().equals("queued")).singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("DP-FedAvg (σ 1.1, clip 1.0, δ 1.0E-5): ε " + JobPrivacy.format(planned) + " planned"));
+    assertThat(events).filteredOn(e -> e.type().equals("round_completed")).hasSize(4).last()
+        .satisfies(e -> assertThat(e.message()).contains("ε " + JobPrivacy.format(planned) + " of " + JobPrivacy.format(planned) + " planned"));
+    assertThat(events).filteredOn(e -> e.type().equals("round_completed")).first()
+        .satisfies(e -> assertThat(e.message()).startsWith("round 1/4: ").contains("ε " + JobPrivacy.format(CentralDp.epsilon(privacy, 1)) + " of "));
+  }
+
+  @Test
+  void aDpJobWithAnotherStrategyIsRefusedAtSubmission() {
+    register("a", 100);
+    assertThatThrownBy(() -> coordinator.submitJob(new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), null,
+            new StrategyConfig.FedAdam(null, null, null, null), 3, 1, 10, true, null, DifferentialPrivacy.withNoise(1.0))))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("differential privacy currently works with fedavg");
+    assertThat(coordinator.jobs(List.of(), Optional.empty(), 10)).isEmpty();
   }
 
   // ------------------------------------------------------------------ helpers

@@ -587,7 +587,8 @@ public abstract class StateStoreContract {
     NodeId b = NodeId.random();
     return new RoundSummary(
         job, round, T0.plusSeconds(round), T0.plusSeconds(round).plusNanos(999_999_999), List.of(a, b), 1, 640,
-        List.of(new NodeFailure(b, "fit", "timed out after 60 s")), Map.of("loss", 0.25 * round), Map.of("accuracy", 0.5 + round / 100.0));
+        List.of(new NodeFailure(b, "fit", "timed out after 60 s")), Map.of("loss", 0.25 * round), Map.of("accuracy", 0.5 + round / 100.0),
+        0.75 * round);
   }
 
   protected static Parameters parameters(int seed) {
