@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
       DatasetCommand.class,
       JobCommand.class,
       ModelCommand.class,
+      PkiCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -33,6 +33,7 @@ public final class GatewayCommand implements Runnable {
       name = "start",
       description = "Start the gateway and serve until Ctrl-C (or SIGTERM), which stops it cleanly; running jobs resume at the next start.",
       footer = {"", "Example:", "  fedgrid gateway start --control-port 7600 --fleet-port 7601",
+        "  fedgrid gateway start --host 0.0.0.0 --tls-dir ~/.fedgrid/pki/gateway/gw-1",
         "", "Prints 'gateway ready: control API <url>, fleet API <host:port>' on stdout once both APIs listen."})
   static final class Start implements Callable<Integer> {
     @Mixin HelpOption help;
@@ -63,6 +64,11 @@ public final class GatewayCommand implements Runnable {
         description = "Silence after which a node counts as offline and its tasks fail (at least twice --heartbeat). Default: ${DEFAULT-VALUE}")
     Duration nodeTimeout;
 
+    @Option(names = "--tls-dir", paramLabel = "DIR",
+        description = {"Serve the fleet API over mutual TLS with the gateway certificate, key, project CA and revocation list in DIR",
+          "(from 'fedgrid pki issue gateway NAME'); nodes then need a certificate of the same CA. Default: none (plaintext, for now)."})
+    Path tlsDir;
+
     @Override
     public Integer call() throws Exception {
       GatewayConfig config;
@@ -70,13 +76,15 @@ public final class GatewayCommand implements Runnable {
         var defaults = CoordinatorOptions.defaults();
         config = new GatewayConfig(dataDir, host, controlPort, fleetPort,
             new CoordinatorOptions(heartbeat, nodeTimeout, defaults.maxPollWait(), defaults.schedulerTick()));
+        if (tlsDir != null) config = config.withFleetTls(tlsDir);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
       Gateway gateway = Gateway.start(config);
       Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "fedgrid-gateway-shutdown"));
       var out = FedGridCommand.of(spec).out();
-      out.println("gateway ready: control API http://" + host + ":" + gateway.controlPort() + ", fleet API " + host + ":" + gateway.fleetPort());
+      out.println("gateway ready: control API http://" + host + ":" + gateway.controlPort() + ", fleet API " + host + ":" + gateway.fleetPort()
+          + (tlsDir == null ? " (plaintext)" : " (mutual TLS)"));
       out.println("state in " + dataDir.toAbsolutePath().resolve("gateway.db") + "; Ctrl-C stops the gateway");
       out.flush();
       gateway.awaitTermination();

@@ -48,6 +48,7 @@ public final class NodeCommand implements Runnable {
         "", "Example:",
         "  fedgrid node start --gateway 127.0.0.1:7601 --name hospital-a \\",
         "      --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign,test=0.2,tags=health,oncology",
+        "  fedgrid node start --gateway localhost:7601 --tls-dir ~/.fedgrid/pki/node/hospital-a --dataset name=cancer,...",
         "", "Prints 'node ready: <node id> serving <n> dataset(s)' on stdout once registered."})
   static final class Start implements Callable<Integer> {
     @Mixin HelpOption help;
@@ -72,12 +73,18 @@ public final class NodeCommand implements Runnable {
     @Option(names = "--max-tasks", defaultValue = "1", description = "Tasks trained at once. Default: ${DEFAULT-VALUE}")
     int maxTasks;
 
+    @Option(names = "--tls-dir", paramLabel = "DIR",
+        description = {"Dial the gateway over mutual TLS with the node certificate, key and project CA in DIR",
+          "(from 'fedgrid pki issue node NAME'); the gateway's certificate must name the --gateway host. Default: none (plaintext, for now)."})
+    Path tlsDir;
+
     @Override
     public Integer call() throws Exception {
       var options = new ArrayList<DatasetOption>();
       for (String d : datasets) options.add(DatasetOption.parse(d));
       var builder = NodeConfig.builder().gateway(gateway).dataDir(dataDir).datasets(options).maxConcurrentTasks(maxTasks);
       if (name != null) builder.nodeName(name);
+      if (tlsDir != null) builder.tlsDir(tlsDir);
       NodeConfig config = builder.build();
       var out = FedGridCommand.of(spec).out();
       try (NodeDaemon node = NodeDaemon.start(config)) {

@@ -6,10 +6,12 @@ import dev.fedgrid.gateway.fleet.FleetServerOptions;
 import dev.fedgrid.gateway.jobs.Coordinator;
 import dev.fedgrid.gateway.state.SqlStateStore;
 import dev.fedgrid.gateway.state.StateStore;
+import dev.fedgrid.security.TlsMaterial;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.InstantSource;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,20 +38,28 @@ public final class Gateway implements AutoCloseable {
     this.control = control;
   }
 
-  /** Opens the state in {@code config.dataDir()}, resumes running jobs and starts both APIs. */
+  /**
+   * Opens the state in {@code config.dataDir()}, resumes running jobs and starts both APIs; the
+   * fleet API on mutual TLS when {@code config.fleetTlsDir()} is given.
+   *
+   * @throws dev.fedgrid.api.InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when
+   *     that directory's files are missing, damaged, expired, revoked or not a gateway's
+   */
   public static Gateway start(GatewayConfig config) {
     try {
       Files.createDirectories(config.dataDir());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the gateway data directory " + config.dataDir(), e);
     }
+    TlsMaterial fleetTls = config.fleetTlsDir().map(dir -> TlsMaterial.load(dir, InstantSource.system()).requireServerAuth()).orElse(null);
     StateStore store = SqlStateStore.sqlite(config.dataDir().resolve("gateway.db"));
     Coordinator coordinator = new Coordinator(store, Clock.systemUTC(), config.coordinator());
     FleetServer fleet = null;
     try {
       coordinator.start();
       fleet = FleetServer.start(
-          coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build());
+          coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build(),
+          fleetTls);
       ControlServer control = ControlServer.start(coordinator, config.host(), config.controlPort());
       log.info("gateway started: control API http://{}:{}, fleet API {}:{}, state in {}", config.host(), control.port(), config.host(), fleet.port(), config.dataDir());
       return new Gateway(store, coordinator, fleet, control);

@@ -3,6 +3,7 @@ package dev.fedgrid.gateway;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything a gateway process needs to start, checked when built.
@@ -13,8 +14,11 @@ import java.util.Objects;
  * @param controlPort the control API's port (default 7600; 0 picks a free port)
  * @param fleetPort the fleet API's port (default 7601; 0 picks a free port)
  * @param coordinator heartbeat, node time-out and polling settings
+ * @param fleetTlsDir the directory of the gateway's certificate, key, project CA and revocation
+ *     list ({@code fedgrid pki issue gateway NAME}); when present the fleet API requires mutual
+ *     TLS, when empty (the default, for now) it serves plaintext
  */
-public record GatewayConfig(Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator) {
+public record GatewayConfig(Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator, Optional<Path> fleetTlsDir) {
   public static final int DEFAULT_CONTROL_PORT = 7600;
   public static final int DEFAULT_FLEET_PORT = 7601;
 
@@ -22,11 +26,22 @@ public record GatewayConfig(Path dataDir, String host, int controlPort, int flee
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(coordinator, "coordinator");
+    Objects.requireNonNull(fleetTlsDir, "fleetTlsDir");
     checkPort("control", controlPort);
     checkPort("fleet", fleetPort);
     if (controlPort != 0 && controlPort == fleetPort) {
       throw new IllegalArgumentException("the control and fleet APIs need different ports, both are " + controlPort);
     }
+  }
+
+  /** A plaintext fleet API. */
+  public GatewayConfig(Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator) {
+    this(dataDir, host, controlPort, fleetPort, coordinator, Optional.empty());
+  }
+
+  /** These settings with the fleet API on mutual TLS, with the material in {@code tlsDir}. */
+  public GatewayConfig withFleetTls(Path tlsDir) {
+    return new GatewayConfig(dataDir, host, controlPort, fleetPort, coordinator, Optional.of(tlsDir));
   }
 
   /** The defaults, with data under {@code dataDir}. */

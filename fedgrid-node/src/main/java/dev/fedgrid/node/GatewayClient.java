@@ -1,6 +1,7 @@
 package dev.fedgrid.node;
 
 import com.google.protobuf.ByteString;
+import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.proto.fleet.v1.FetchParametersRequest;
 import dev.fedgrid.proto.fleet.v1.FleetGrpc;
@@ -16,6 +17,7 @@ import dev.fedgrid.proto.fleet.v1.ReportFailureRequest;
 import dev.fedgrid.proto.fleet.v1.Task;
 import dev.fedgrid.proto.fleet.v1.UpdateChunk;
 import dev.fedgrid.proto.fleet.v1.UpdateHeader;
+import dev.fedgrid.security.TlsMaterial;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -27,17 +29,22 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
 
 /**
  * The node's side of the fleet API: one channel to the gateway, a deadline on every call,
@@ -59,10 +66,16 @@ final class GatewayClient implements AutoCloseable {
   private final FleetGrpc.FleetBlockingStub blocking;
   private final FleetGrpc.FleetStub async;
 
-  GatewayClient(NodeConfig config, String version) {
+  /**
+   * @param tls this node's certificate, key and project CA, or null to dial in plaintext
+   * @throws InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when TLS cannot be set up
+   */
+  GatewayClient(NodeConfig config, String version, TlsMaterial tls) {
     this.config = config;
-    this.channel = NettyChannelBuilder.forAddress(config.gatewayHost(), config.gatewayPort())
-        .usePlaintext()
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(config.gatewayHost(), config.gatewayPort());
+    if (tls == null) builder.usePlaintext();
+    else builder.sslContext(clientContext(tls));
+    this.channel = builder
         .userAgent("fedgrid-node/" + version)
         .keepAliveTime(30, TimeUnit.SECONDS) // the gateway permits pings every 10 s or more
         .keepAliveTimeout(10, TimeUnit.SECONDS)
@@ -86,6 +99,23 @@ final class GatewayClient implements AutoCloseable {
     };
     this.blocking = FleetGrpc.newBlockingStub(channel).withInterceptors(credentials);
     this.async = FleetGrpc.newStub(channel).withInterceptors(credentials);
+  }
+
+  /**
+   * Client-side mutual TLS: presents the node's certificate, trusts only the project CA (and its
+   * revocation list when the directory has one), and checks that the gateway's certificate names
+   * the host dialled.
+   */
+  private static SslContext clientContext(TlsMaterial tls) {
+    try {
+      return GrpcSslContexts.forClient()
+          .keyManager(tls.privateKey(), tls.chain().toArray(X509Certificate[]::new))
+          .trustManager(tls.trustManager())
+          .build();
+    } catch (SSLException | RuntimeException e) {
+      throw new InvalidRequestException(
+          "INVALID_TLS_MATERIAL", "cannot dial the gateway over TLS with " + tls + ": " + e.getMessage(), Map.of("file", tls.directory().toString()), e);
+    }
   }
 
   /** Presents this identity on every later call. */

@@ -37,6 +37,9 @@ import java.util.Optional;
  * @param reconnectMaxBackoff longest wait between attempts (default 10 s)
  * @param reconnectJitter random share added or removed from each wait, in [0, 1) (default 0.2)
  * @param clock the time source deadlines are measured with (default: the system clock)
+ * @param tlsDir the directory of this node's certificate, key and the project CA ({@code fedgrid
+ *     pki issue node NAME}); when present the node dials the gateway over mutual TLS and checks
+ *     its certificate and host name, when empty (the default, for now) it dials in plaintext
  */
 public record NodeConfig(
     String gatewayHost,
@@ -51,7 +54,8 @@ public record NodeConfig(
     Duration reconnectInitialBackoff,
     Duration reconnectMaxBackoff,
     double reconnectJitter,
-    InstantSource clock) {
+    InstantSource clock,
+    Optional<Path> tlsDir) {
   /** The fleet API's default port. */
   public static final int DEFAULT_GATEWAY_PORT = 7601;
   /** Longest poll wait a node asks for; gateways cap it at 30 s by default. */
@@ -87,6 +91,7 @@ public record NodeConfig(
     }
     if (!(reconnectJitter >= 0 && reconnectJitter < 1)) throw invalid("the reconnect jitter must be in [0, 1), got " + reconnectJitter);
     Objects.requireNonNull(clock, "clock");
+    tlsDir = tlsDir == null ? Optional.empty() : tlsDir;
   }
 
   public static Builder builder() {
@@ -136,6 +141,7 @@ public record NodeConfig(
     private Duration reconnectMaxBackoff = Duration.ofSeconds(10);
     private double reconnectJitter = 0.2;
     private InstantSource clock = InstantSource.system();
+    private Path tlsDir;
 
     private Builder() {}
 
@@ -236,6 +242,12 @@ public record NodeConfig(
       return this;
     }
 
+    /** Dial the gateway over mutual TLS with the material in {@code dir}; null dials in plaintext. */
+    public Builder tlsDir(Path dir) {
+      this.tlsDir = dir;
+      return this;
+    }
+
     /** @throws InvalidRequestException with code {@code INVALID_NODE_CONFIG} naming what is wrong */
     public NodeConfig build() {
       return new NodeConfig(
@@ -251,7 +263,8 @@ public record NodeConfig(
           reconnectInitialBackoff,
           reconnectMaxBackoff,
           reconnectJitter,
-          clock);
+          clock,
+          Optional.ofNullable(tlsDir));
     }
   }
 }

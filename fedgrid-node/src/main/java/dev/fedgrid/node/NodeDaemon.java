@@ -10,7 +10,9 @@ import dev.fedgrid.proto.fleet.v1.RegisterRequest;
 import dev.fedgrid.proto.fleet.v1.RegisterResponse;
 import dev.fedgrid.proto.fleet.v1.RegisteredDataset;
 import dev.fedgrid.proto.fleet.v1.Task;
+import dev.fedgrid.security.TlsMaterial;
 import io.grpc.Status;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,14 +78,15 @@ public final class NodeDaemon implements AutoCloseable {
   private volatile Thread pollLoop;
   private volatile Thread heartbeatLoop;
 
-  private NodeDaemon(NodeConfig config, TrainingEngine engine, boolean ownsEngine, Map<String, DatasetLoader.Loaded> datasets, NodeIdentity identity) {
+  private NodeDaemon(
+      NodeConfig config, TrainingEngine engine, boolean ownsEngine, Map<String, DatasetLoader.Loaded> datasets, NodeIdentity identity, TlsMaterial tls) {
     this.config = config;
     this.engine = engine;
     this.ownsEngine = ownsEngine;
     this.datasets = datasets;
     this.identity = identity;
     this.version = Optional.ofNullable(NodeDaemon.class.getPackage().getImplementationVersion()).orElse("dev");
-    this.client = new GatewayClient(config, version);
+    this.client = new GatewayClient(config, version, tls);
     this.slots = new Semaphore(config.maxConcurrentTasks());
     this.runner = new TaskRunner(client, engine, engineThreads, config.clock(), config.callTimeout(), () -> closing);
   }
@@ -116,6 +120,8 @@ public final class NodeDaemon implements AutoCloseable {
 
   static NodeDaemon start(NodeConfig config, Supplier<TrainingEngine> engines, DatasetLoader loader, boolean ownsEngine) {
     Objects.requireNonNull(config, "config");
+    // the TLS files first: a wrong one fails in milliseconds, before datasets and the engine load
+    TlsMaterial tls = config.tlsDir().map(dir -> TlsMaterial.load(dir, config.clock())).orElse(null);
     var loaded = new LinkedHashMap<String, DatasetLoader.Loaded>();
     for (DatasetOption option : config.datasets()) {
       DatasetLoader.Loaded d = loader.load(option);
@@ -132,7 +138,7 @@ public final class NodeDaemon implements AutoCloseable {
     TrainingEngine engine = Objects.requireNonNull(engines.get(), "engine");
     NodeDaemon node;
     try {
-      node = new NodeDaemon(config, engine, ownsEngine, loaded, identity);
+      node = new NodeDaemon(config, engine, ownsEngine, loaded, identity, tls);
     } catch (RuntimeException e) {
       if (ownsEngine) engine.close();
       throw e;
@@ -255,7 +261,7 @@ public final class NodeDaemon implements AutoCloseable {
         Duration wait = backoff.next();
         if (e.transientFailure()) {
           if (!outage || backoff.failures() % 10 == 0) {
-            LOG.warn("node {}: gateway {} unreachable ({}); retrying in {} ms", nodeLabel(), config.gateway(), e.code(), wait.toMillis());
+            LOG.warn("node {}: gateway {} unreachable ({}{}); retrying in {} ms", nodeLabel(), config.gateway(), e.code(), tlsReason(e), wait.toMillis());
           }
           outage = true;
         } else {
@@ -385,5 +391,19 @@ public final class NodeDaemon implements AutoCloseable {
 
   private String nodeLabel() {
     return nodeId().map(NodeId::value).orElse("(unregistered)");
+  }
+
+  /**
+   * Why a TLS handshake failed, for the log: the certificate check's own message when this side
+   * refused the gateway (wrong CA, host name), else the alert the gateway sent (certificate
+   * revoked, expired, unknown CA); empty when TLS was not the cause.
+   */
+  static String tlsReason(Throwable e) {
+    String alert = "";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CertificateException) return ": " + t.getMessage();
+      if (t instanceof SSLException && t.getMessage() != null) alert = ": " + t.getMessage();
+    }
+    return alert;
   }
 }

@@ -1,9 +1,11 @@
 package dev.fedgrid.gateway.fleet;
 
 import dev.fedgrid.api.UnavailableException;
+import dev.fedgrid.security.TlsMaterial;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -55,14 +57,36 @@ public final class FleetServer implements AutoCloseable {
    *     be bound
    */
   public static FleetServer start(FleetBackend backend, String host, int port, FleetServerOptions options) {
+    return start(backend, host, port, options, null);
+  }
+
+  /**
+   * Binds {@code host:port} and serves over mutual TLS: the server presents {@code tls}'s gateway
+   * certificate, and every client must present a certificate of the same project CA that is
+   * valid, not on the CA's revocation list ({@code crl.pem} in the TLS directory, re-read when it
+   * changes) and meant for clients. A refused client sees a TLS alert (certificate revoked,
+   * expired, unknown CA); the gateway logs the reason naming the certificate. Plaintext clients
+   * are refused.
+   *
+   * @param tls the gateway's TLS material, or null to serve plaintext as {@link #start(FleetBackend,
+   *     String, int, FleetServerOptions)} does
+   * @throws dev.fedgrid.api.InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when
+   *     {@code tls} holds no gateway (server) certificate
+   * @throws UnavailableException with code {@code FLEET_PORT_UNAVAILABLE} when the address cannot
+   *     be bound
+   */
+  public static FleetServer start(FleetBackend backend, String host, int port, FleetServerOptions options, TlsMaterial tls) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(options, "options");
     if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+    SslContext ssl = tls == null ? null : FleetTls.serverContext(tls);
     var service = new FleetService(backend, options);
     // one virtual thread per call (named for the logs): long polls and blocking backend calls are cheap
     ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fedgrid-fleet-", 0).factory());
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port));
+    if (ssl != null) builder.sslContext(ssl);
+    Server server = builder
         .executor(executor)
         .addService(ServerInterceptors.intercept(service, new AuthInterceptor(backend)))
         .maxInboundMessageSize(options.maxMessageBytes())
@@ -83,7 +107,8 @@ public final class FleetServer implements AutoCloseable {
           e);
     }
     var fleet = new FleetServer(server, service, executor, options, host);
-    LOG.info("fleet API listening on {}:{}", host, fleet.port());
+    if (tls == null) LOG.info("fleet API listening on {}:{} (plaintext)", host, fleet.port());
+    else LOG.info("fleet API listening on {}:{} (mutual TLS as {}, clients of CA '{}')", host, fleet.port(), tls, tls.ca().getSubjectX500Principal().getName());
     return fleet;
   }
 

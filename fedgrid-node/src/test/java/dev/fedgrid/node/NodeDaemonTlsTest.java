@@ -1,0 +1,122 @@
+package dev.fedgrid.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.fedgrid.api.FedGridException;
+import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.TaskId;
+import dev.fedgrid.api.dataset.FeatureScaling;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.Parameters;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.gateway.fleet.FleetServer;
+import dev.fedgrid.gateway.fleet.FleetServerOptions;
+import dev.fedgrid.gateway.fleet.TaskAssignment;
+import dev.fedgrid.gateway.fleet.TaskKind;
+import dev.fedgrid.ml.LocalData;
+import dev.fedgrid.security.CertificateRole;
+import dev.fedgrid.security.IssueRequest;
+import dev.fedgrid.security.ProjectCa;
+import dev.fedgrid.security.TlsMaterial;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A node dialling a mutual-TLS fleet API on 127.0.0.1 with its --tls-dir. */
+@Timeout(30)
+class NodeDaemonTlsTest {
+  @TempDir Path tmp;
+  private ProjectCa ca;
+  private FakeBackend backend;
+  private FleetServer server;
+  private NodeDaemon node;
+
+  @BeforeEach
+  void start() {
+    ca = ProjectCa.create(tmp.resolve("pki"), ProjectCa.DEFAULT_NAME, ProjectCa.DEFAULT_VALIDITY, InstantSource.system());
+    TlsMaterial gateway = TlsMaterial.load(ca.issue(IssueRequest.of(CertificateRole.GATEWAY, "gw")).directory(), InstantSource.system());
+    backend = new FakeBackend();
+    server = FleetServer.start(backend, "127.0.0.1", 0, FleetServerOptions.builder().shutdownTimeout(Duration.ofSeconds(2)).build(), gateway);
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) node.close();
+    server.close();
+  }
+
+  @Test
+  void aNodeWithItsTlsDirectoryRegistersAndTrains() throws Exception {
+    Path dir = ca.issue(IssueRequest.of(CertificateRole.NODE, "hospital-a")).directory();
+    node = NodeDaemon.start(config("127.0.0.1", dir), NodeDaemonTest.PlusOneEngine::new, NodeDaemonTlsTest::load, true);
+    var id = node.awaitRegistration(Duration.ofSeconds(10));
+
+    var layout = ModelSpec.logisticRegression().parameterLayout(List.of(2));
+    backend.offer(new TaskAssignment(TaskId.random(), JobId.random(), 1, TaskKind.FIT, backend.datasetId("cancer"), ModelSpec.logisticRegression(),
+        TrainingConfig.defaults(), 0.0, FeatureScaling.identity(), layout, Instant.now().plusSeconds(30)), new Parameters(layout, new float[3]));
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (backend.fits.isEmpty() && System.nanoTime() < until) Thread.sleep(20);
+    assertThat(backend.fits).singleElement().satisfies(f -> assertThat(f.node()).isEqualTo(id));
+  }
+
+  @Test
+  void aRevokedCertificateStopsTheNodeAtStartNamingIt() {
+    Path dir = ca.issue(IssueRequest.of(CertificateRole.NODE, "hospital-b")).directory();
+    ca.revoke("hospital-b");
+    assertThatThrownBy(() -> NodeDaemon.start(config("127.0.0.1", dir), NodeDaemonTest.PlusOneEngine::new, NodeDaemonTlsTest::load, true))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("CN=hospital-b").hasMessageContaining("was revoked")
+        .extracting(e -> ((FedGridException) e).code()).isEqualTo("INVALID_TLS_MATERIAL");
+  }
+
+  @Test
+  void theNodeDoesNotRegisterWithAGatewayWhoseCertificateDoesNotNameTheHostDialled() {
+    server.close();
+    Path gw = ca.issue(IssueRequest.of(CertificateRole.GATEWAY, "gw-elsewhere").withDnsNames(List.of("gw.example.org")).withIpAddresses(List.of())).directory();
+    server = FleetServer.start(backend, "127.0.0.1", 0, FleetServerOptions.defaults(), TlsMaterial.load(gw, InstantSource.system()));
+    Path dir = ca.issue(IssueRequest.of(CertificateRole.NODE, "hospital-c")).directory();
+    node = NodeDaemon.start(config("127.0.0.1", dir), NodeDaemonTest.PlusOneEngine::new, NodeDaemonTlsTest::load, true);
+    assertThatThrownBy(() -> node.awaitRegistration(Duration.ofSeconds(1))).isInstanceOf(TimeoutException.class);
+    assertThat(backend.hellos).isEmpty();
+  }
+
+  @Test
+  void theLogSaysWhyTheHandshakeFailed() {
+    var refused = new java.security.cert.CertificateException("certificate 'CN=gw' is for DNS:gw.example.org, not '127.0.0.1'");
+    var handshake = new javax.net.ssl.SSLHandshakeException("General OpenSslEngine problem");
+    handshake.initCause(refused);
+    assertThat(NodeDaemon.tlsReason(new RuntimeException("io exception", handshake))).isEqualTo(": " + refused.getMessage());
+    assertThat(NodeDaemon.tlsReason(new RuntimeException("ssl exception", new javax.net.ssl.SSLException("SSLV3_ALERT_CERTIFICATE_REVOKED"))))
+        .isEqualTo(": SSLV3_ALERT_CERTIFICATE_REVOKED");
+    assertThat(NodeDaemon.tlsReason(new RuntimeException("connection refused"))).isEmpty();
+  }
+
+  private NodeConfig config(String host, Path tlsDir) {
+    return NodeConfig.builder()
+        .gateway(host, server.port())
+        .nodeName("tls-node")
+        .dataDir(tmp.resolve("node-" + System.nanoTime()))
+        .dataset(DatasetOption.parse("name=cancer,path=unused.csv,label=benign"))
+        .pollWait(Duration.ofSeconds(2))
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+        .tlsDir(tlsDir)
+        .build();
+  }
+
+  private static DatasetLoader.Loaded load(DatasetOption option) {
+    return new DatasetLoader.Loaded(
+        NodeDaemonTest.metadata(),
+        new LocalData(List.of(2), new float[16], new float[] {0, 1, 0, 1, 0, 1, 0, 1}, 8),
+        new LocalData(List.of(2), new float[4], new float[] {0, 1}, 2));
+  }
+}

@@ -1,0 +1,153 @@
+package dev.fedgrid.security;
+
+import dev.fedgrid.api.InternalException;
+import dev.fedgrid.api.InvalidRequestException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PrivateKey;
+import java.security.cert.CRLException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+
+/**
+ * PEM reading and writing, and files created with their final permissions: private keys 0600 and
+ * directories 0700 from the moment they exist (never widened, then narrowed), public files 0644.
+ * Every file is written to a temporary file in the same directory and moved into place, so a
+ * reader never sees half a file. Stateless and thread-safe.
+ */
+final class PkiFiles {
+  static final String CERTIFICATE = "CERTIFICATE";
+  static final String PRIVATE_KEY = "PRIVATE KEY";
+  static final String CRL = "X509 CRL";
+
+  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+
+  private PkiFiles() {}
+
+  static String pem(String type, byte[] der) {
+    String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der);
+    return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
+  }
+
+  /** Creates {@code dir} and missing parents, each new one with permissions 0700. */
+  static void createPrivateDirectories(Path dir) {
+    try {
+      if (POSIX) Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      else Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw io("cannot create the directory " + dir, e);
+    }
+  }
+
+  /** Writes a private key as PKCS#8 PEM into a file created with permissions 0600. */
+  static void writePrivateKey(Path file, PrivateKey key) {
+    write(file, pem(PRIVATE_KEY, key.getEncoded()), "rw-------");
+  }
+
+  /** Writes a public document (a certificate, a revocation list) with permissions 0644. */
+  static void writePublic(Path file, String text) {
+    write(file, text, "rw-r--r--");
+  }
+
+  private static void write(Path file, String text, String permissions) {
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp = null;
+    try {
+      FileAttribute<?>[] attrs = POSIX
+          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions))}
+          : new FileAttribute<?>[0];
+      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp", attrs);
+      Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw io("cannot write " + file, e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // best effort: the move normally consumed it
+        }
+      }
+    }
+  }
+
+  /** Reads every certificate in a PEM file, leaf first. */
+  static List<X509Certificate> readCertificates(Path file, String what) {
+    byte[] bytes = readBytes(file, what);
+    try {
+      var factory = CertificateFactory.getInstance("X.509");
+      var out = new ArrayList<X509Certificate>();
+      for (var c : factory.generateCertificates(new ByteArrayInputStream(bytes))) out.add((X509Certificate) c);
+      if (out.isEmpty()) throw invalidFile(file, what + " holds no certificate");
+      return List.copyOf(out);
+    } catch (CertificateException e) {
+      throw invalidFile(file, what + " is not a PEM certificate (" + e.getMessage() + ")");
+    }
+  }
+
+  static X509CRL readCrl(Path file) {
+    byte[] bytes = readBytes(file, "the certificate revocation list");
+    try {
+      return (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(bytes));
+    } catch (CertificateException | CRLException e) {
+      throw invalidFile(file, "the certificate revocation list is not a PEM X.509 CRL (" + e.getMessage() + ")");
+    }
+  }
+
+  /** Reads a PKCS#8 ({@code PRIVATE KEY}) or OpenSSL ({@code EC PRIVATE KEY}) PEM key. The message never quotes the file. */
+  static PrivateKey readPrivateKey(Path file) {
+    String text = new String(readBytes(file, "the private key"), StandardCharsets.US_ASCII);
+    try (var parser = new PEMParser(new StringReader(text))) {
+      Object o = parser.readObject();
+      var converter = new JcaPEMKeyConverter();
+      if (o instanceof PrivateKeyInfo info) return converter.getPrivateKey(info);
+      if (o instanceof PEMKeyPair pair) return converter.getKeyPair(pair).getPrivate();
+      throw invalidFile(file, "holds no unencrypted PEM private key (PKCS#8 'PRIVATE KEY' expected)");
+    } catch (IOException e) {
+      throw invalidFile(file, "the private key cannot be read (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private static byte[] readBytes(Path file, String what) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw invalidFile(file, "missing: " + what + " was expected there");
+    } catch (IOException e) {
+      throw invalidFile(file, what + " cannot be read (" + e.getMessage() + ")");
+    }
+  }
+
+  static InvalidRequestException invalidFile(Path file, String message) {
+    return new InvalidRequestException("INVALID_TLS_MATERIAL", file + ": " + message, Map.of("file", file.toString()));
+  }
+
+  static InternalException io(String message, IOException e) {
+    return new InternalException("PKI_IO_ERROR", message + " (" + e.getMessage() + ")", Map.of(), e);
+  }
+}
