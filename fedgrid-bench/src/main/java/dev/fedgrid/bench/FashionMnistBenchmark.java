@@ -5,6 +5,9 @@ import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.job.RoundSummary;
+import dev.fedgrid.api.model.Optimizer;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.strategy.StrategyConfig;
 import dev.fedgrid.cli.DemoCommand;
 import dev.fedgrid.cli.DemoData;
 import dev.fedgrid.cli.LocalGrid;
@@ -30,7 +33,7 @@ import java.util.OptionalInt;
  *
  * <pre>
  *   java --enable-native-access=ALL-UNNAMED -cp "fedgrid-bench/target/fedgrid-bench-0.1.0-SNAPSHOT.jar:fedgrid-cli/target/fedgrid-cli.jar:fedgrid-cli/target/lib/*" \
- *     dev.fedgrid.bench.FashionMnistBenchmark [--nodes 5] [--alpha 0.5] [--rounds 30] [--target 0.85] [--no-baseline]
+ *     dev.fedgrid.bench.FashionMnistBenchmark [--nodes 5] [--alpha 0.5] [--rounds 30] [--target 0.85] [--lr 0.02] [--momentum 0.9] [--no-baseline]
  * </pre>
  *
  * Writes {@code fedgrid-bench/target/reports/fashion-mnist.md}. Exits 2 with a message saying how
@@ -63,6 +66,8 @@ public final class FashionMnistBenchmark {
     int rounds = 30;
     double target = 0.85;
     boolean baseline = true;
+    double lr = DemoCommand.FASHION_MNIST_TRAINING.learningRate();
+    double momentum = DemoCommand.FASHION_MNIST_TRAINING.momentum();
     Path out = Path.of("fedgrid-bench/target/reports/fashion-mnist.md");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -71,6 +76,8 @@ public final class FashionMnistBenchmark {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--target" -> target = Double.parseDouble(args[++i]);
         case "--no-baseline" -> baseline = false;
+        case "--lr" -> lr = Double.parseDouble(args[++i]);
+        case "--momentum" -> momentum = Double.parseDouble(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         default -> {
           System.err.println("unknown option " + args[i] + "; see the class javadoc");
@@ -86,25 +93,30 @@ public final class FashionMnistBenchmark {
     }
     Path work = Files.createTempDirectory("fedgrid-fmnist-");
     var runs = new ArrayList<Run>();
+    var training = new TrainingConfig(1, 32, Optimizer.SGD, lr, momentum, 42L);
     runs.add(run("FedAvg, " + nodes + " nodes, Dirichlet α = " + alpha, work.resolve("federated"), source, nodes,
-        DemoData.Partition.parse("dirichlet:" + alpha, 42), rounds));
-    if (baseline) runs.add(run("centralized: 1 node with all the data", work.resolve("central"), source, 1, DemoData.Partition.parse("iid", 42), rounds));
+        DemoData.Partition.parse("dirichlet:" + alpha, 42), rounds, training));
+    if (baseline) {
+      runs.add(run("centralized: 1 node with all the data", work.resolve("central"), source, 1, DemoData.Partition.parse("iid", 42), rounds, training));
+    }
 
-    String report = render(runs, nodes, alpha, rounds, target, String.join(" ", args));
+    String report = render(runs, training, rounds, target, String.join(" ", args));
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, report);
     System.out.println(report);
     System.out.println("Report written to " + out.toAbsolutePath());
   }
 
-  private static Run run(String label, Path dir, Path source, int nodes, DemoData.Partition split, int rounds) throws Exception {
+  private static Run run(String label, Path dir, Path source, int nodes, DemoData.Partition split, int rounds, TrainingConfig training)
+      throws Exception {
     System.err.println("== " + label);
     List<Path> shards = DemoData.splitFashionMnist(source, dir.resolve("data"), nodes, split);
     try (LocalGrid grid = new LocalGrid(dir).startGateway()) {
       for (int i = 0; i < nodes; i++) grid.startNode("node-" + (i + 1), "name=fashion-mnist,path=" + shards.get(i) + ",format=idx");
       grid.awaitNodes(Duration.ofMinutes(5));
       DatasetInfo first = grid.client().datasets("fashion-mnist", null).getFirst();
-      JobSpec spec = DemoCommand.fashionMnistJob(List.of("fashion-mnist"), ModelPresets.preset("mlp:128", first), rounds, nodes);
+      JobSpec spec = new JobSpec("MLP 784-128-10", List.of("fashion-mnist"), ModelPresets.preset("mlp:128", first), training,
+          new StrategyConfig.FedAvg(), rounds, nodes, 600, true);
       long start = System.nanoTime();
       Job job = grid.client().submitJob(spec);
       int shown = 0;
@@ -122,13 +134,14 @@ public final class FashionMnistBenchmark {
     }
   }
 
-  static String render(List<Run> runs, int nodes, double alpha, int rounds, double target, String args) {
+  static String render(List<Run> runs, TrainingConfig training, int rounds, double target, String args) {
     var md = new StringBuilder();
     md.append("# Fashion-MNIST, end to end\n\n");
     md.append("Measured ").append(ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE))
         .append(" (UTC) by `dev.fedgrid.bench.FashionMnistBenchmark").append(args.isEmpty() ? "" : " " + args).append("`.\n\n");
     md.append("Real gateway and node processes on loopback. Model: MLP 784-128-10 (ReLU), softmax cross-entropy. ");
-    md.append("Local training per round: 1 epoch, batch 32, SGD with learning rate 0.05 and momentum 0.9; FedAvg weighted by examples. ");
+    md.append("Local training per round: 1 epoch, batch ").append(training.batchSize()).append(", SGD with learning rate ").append(training.learningRate())
+        .append(" and momentum ").append(training.momentum()).append("; FedAvg weighted by examples. ");
     md.append("Pixels scaled by 1/255. Test accuracy is federated evaluation of each round's global model on the 10,000 test images, split evenly between the nodes. ");
     md.append("The centralized baseline runs the same job on one node holding all 60,000 training images, so each of its rounds is one epoch over all the data.\n\n");
     md.append("## Machine\n\n| | |\n|---|---|\n").append(Machine.tableRows()).append('\n');
