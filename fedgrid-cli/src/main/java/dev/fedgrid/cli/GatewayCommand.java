@@ -34,7 +34,7 @@ public final class GatewayCommand implements Runnable {
       description = "Start the gateway and serve until Ctrl-C (or SIGTERM), which stops it cleanly; running jobs resume at the next start.",
       footer = {"", "Example:", "  fedgrid gateway start --control-port 7600 --fleet-port 7601",
         "  fedgrid gateway start --host 0.0.0.0 --tls-dir ~/.fedgrid/pki/gateway/gw-1",
-        "", "Prints 'gateway ready: control API <url>, fleet API <host:port>' on stdout once both APIs listen."})
+        "", "Prints 'gateway ready: control API <url>, fleet API <host:port> (plaintext|mutual TLS)' on stdout once both APIs listen."})
   static final class Start implements Callable<Integer> {
     @Mixin HelpOption help;
 
@@ -83,12 +83,17 @@ public final class GatewayCommand implements Runnable {
       Gateway gateway = Gateway.start(config);
       Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "fedgrid-gateway-shutdown"));
       var out = FedGridCommand.of(spec).out();
-      out.println("gateway ready: control API http://" + host + ":" + gateway.controlPort() + ", fleet API " + host + ":" + gateway.fleetPort()
-          + (tlsDir == null ? " (plaintext)" : " (mutual TLS)"));
+      out.println(readyLine(host, gateway.controlPort(), gateway.fleetPort(), tlsDir != null));
       out.println("state in " + dataDir.toAbsolutePath().resolve("gateway.db") + "; Ctrl-C stops the gateway");
       out.flush();
       gateway.awaitTermination();
       return Main.OK;
     }
+  }
+
+  /** The line printed once both APIs listen; {@link LocalGrid#GATEWAY_READY} reads it. */
+  static String readyLine(String host, int controlPort, int fleetPort, boolean mutualTls) {
+    return "gateway ready: control API http://" + host + ":" + controlPort + ", fleet API " + host + ":" + fleetPort
+        + (mutualTls ? " (mutual TLS)" : " (plaintext)");
   }
 }

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class LocalGrid implements AutoCloseable {
   /** The line {@code fedgrid gateway start} prints on stdout once both APIs listen. */
-  public static final Pattern GATEWAY_READY = Pattern.compile("^gateway ready: control API (http://[^,\\s]+), fleet API ([^,\\s]+)$");
+  public static final Pattern GATEWAY_READY = Pattern.compile("^gateway ready: control API (http://[^,\\s]+), fleet API ([^,\\s]+)(?: \\((?:plaintext|mutual TLS)\\))?$");
   /** The line {@code fedgrid node start} prints on stdout once registered. */
   public static final Pattern NODE_READY = Pattern.compile("^node ready: (node_[0-9a-z]+)");
 
