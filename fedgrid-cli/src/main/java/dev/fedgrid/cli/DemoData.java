@@ -22,8 +22,21 @@ import java.util.Optional;
  */
 public final class DemoData {
   private static final String CANCER_RESOURCE = "/demo/breast_cancer_wisconsin.csv";
-  /** Where Fashion-MNIST is looked for, in order. */
-  public static final List<Path> FASHION_MNIST_DIRS = List.of(Path.of("../shared/data/fashion-mnist"), Path.of("/usr/share/datasets/fashion-mnist"));
+  /**
+   * Where Fashion-MNIST is looked for, in order: {@code shared/data/fashion-mnist} beside the
+   * checkout the {@code fedgrid} script runs from (system property {@code fedgrid.home}), the same
+   * beside the working directory, and Debian's {@code dataset-fashion-mnist} package.
+   */
+  public static final List<Path> FASHION_MNIST_DIRS = fashionMnistDirs();
+
+  private static List<Path> fashionMnistDirs() {
+    var dirs = new ArrayList<Path>();
+    String home = System.getProperty("fedgrid.home");
+    if (home != null) dirs.add(Path.of(home).resolve("../shared/data/fashion-mnist").toAbsolutePath().normalize());
+    dirs.add(Path.of("../shared/data/fashion-mnist").toAbsolutePath().normalize());
+    dirs.add(Path.of("/usr/share/datasets/fashion-mnist"));
+    return List.copyOf(new java.util.LinkedHashSet<>(dirs));
+  }
 
   private DemoData() {}
 
