@@ -5,6 +5,7 @@ import dev.fedgrid.client.FedGridClient;
 import dev.fedgrid.node.DatasetOption;
 import dev.fedgrid.node.NodeConfig;
 import dev.fedgrid.node.NodeDaemon;
+import dev.fedgrid.security.TlsMaterial;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ public final class NodeCommand implements Runnable {
         description = "Required, repeatable: a local dataset to serve, as name=...,path=...,label=...[,test=0.2][,tags=a,b][,visibility=private].")
     List<String> datasets;
 
-    @Option(names = "--name", description = "A name for this node shown to users. Default: the host name.")
+    @Option(names = "--name", description = "A name for this node shown to users; with mutual TLS it must be the certificate's name. Default: the certificate's name with --tls-dir, else the host name.")
     String name;
 
     @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:FEDGRID_NODE_DATA_DIR:-${sys:user.home}/.fedgrid/node}",
@@ -83,7 +84,10 @@ public final class NodeCommand implements Runnable {
       var options = new ArrayList<DatasetOption>();
       for (String d : datasets) options.add(DatasetOption.parse(d));
       var builder = NodeConfig.builder().gateway(gateway).dataDir(dataDir).datasets(options).maxConcurrentTasks(maxTasks);
-      if (name != null) builder.nodeName(name);
+      if (name == null && tlsDir != null) {
+        name = TlsMaterial.load(tlsDir, java.time.Clock.systemUTC()).commonName(); // with mTLS a node is its certificate
+      }
+      if (name != null && !name.isEmpty()) builder.nodeName(name);
       if (tlsDir != null) builder.tlsDir(tlsDir);
       NodeConfig config = builder.build();
       var out = FedGridCommand.of(spec).out();

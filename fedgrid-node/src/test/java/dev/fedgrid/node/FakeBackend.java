@@ -39,6 +39,7 @@ final class FakeBackend implements FleetBackend {
 
   final List<NodeHello> hellos = new CopyOnWriteArrayList<>();
   final Map<NodeId, String> tokens = new ConcurrentHashMap<>();
+  final Map<NodeId, String> names = new ConcurrentHashMap<>();
   final Map<String, DatasetId> datasetIds = new ConcurrentHashMap<>();
   final AtomicInteger heartbeats = new AtomicInteger();
   final LinkedBlockingQueue<TaskAssignment> tasks = new LinkedBlockingQueue<>();
@@ -62,6 +63,7 @@ final class FakeBackend implements FleetBackend {
     NodeId id = hello.nodeId().orElseGet(NodeId::random);
     String token = hello.token().orElseGet(() -> "tok-" + NodeId.random().value());
     tokens.put(id, token);
+    names.put(id, hello.name());
     var infos = new ArrayList<DatasetInfo>();
     for (DatasetMetadata m : hello.datasets()) infos.add(new DatasetInfo(datasetId(m.name()), id, m, Instant.now()));
     return new Registration(id, token, infos, Duration.ofMillis(200));
@@ -70,6 +72,11 @@ final class FakeBackend implements FleetBackend {
   @Override
   public void authenticate(NodeId node, String token) {
     if (!token.equals(tokens.get(node))) throw new UnauthenticatedException("NODE_UNKNOWN", "node " + node + " is unknown; register again");
+  }
+
+  @Override
+  public Optional<String> nodeName(NodeId node) {
+    return Optional.ofNullable(names.get(node));
   }
 
   @Override

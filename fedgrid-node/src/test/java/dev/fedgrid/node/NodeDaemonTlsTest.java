@@ -104,7 +104,7 @@ class NodeDaemonTlsTest {
   private NodeConfig config(String host, Path tlsDir) {
     return NodeConfig.builder()
         .gateway(host, server.port())
-        .nodeName("tls-node")
+        .nodeName(tlsDir.getFileName().toString()) // over mutual TLS a node registers under its certificate's name
         .dataDir(tmp.resolve("node-" + System.nanoTime()))
         .dataset(DatasetOption.parse("name=cancer,path=unused.csv,label=benign"))
         .pollWait(Duration.ofSeconds(2))

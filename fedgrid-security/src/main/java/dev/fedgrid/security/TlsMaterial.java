@@ -132,6 +132,18 @@ public final class TlsMaterial {
   }
 
   /** This process's certificate. */
+  /** The {@code CN} of this material's certificate (a node's or gateway's name), or empty when it has none. */
+  public String commonName() {
+    try {
+      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(certificate().getSubjectX500Principal().getName()).getRdns()) {
+        if (rdn.getType().equalsIgnoreCase("CN")) return rdn.getValue().toString();
+      }
+    } catch (javax.naming.InvalidNameException e) {
+      // a subject the JDK printed itself always parses; fall through to "none"
+    }
+    return "";
+  }
+
   public X509Certificate certificate() {
     return chain.getFirst();
   }

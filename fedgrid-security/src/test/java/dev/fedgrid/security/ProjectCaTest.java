@@ -64,6 +64,7 @@ class ProjectCaTest {
 
     TlsMaterial nodeTls = TlsMaterial.load(node.directory(), InstantSource.system());
     assertThat(nodeTls.certificate().getSubjectX500Principal().getName()).contains("CN=hospital-a").contains("OU=node");
+    assertThat(nodeTls.commonName()).isEqualTo("hospital-a");
     assertThat(nodeTls.certificate().getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2");
     assertThatThrownBy(nodeTls::requireServerAuth).hasMessageContaining("gateway certificate");
 

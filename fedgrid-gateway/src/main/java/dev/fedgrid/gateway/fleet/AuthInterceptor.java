@@ -19,7 +19,14 @@ import org.slf4j.LoggerFactory;
  * {@value #NODE_ID_HEADER} and {@value #NODE_TOKEN_HEADER} headers, checks them with {@link
  * FleetBackend#authenticate}, and puts the node's id into the call's {@link Context} under {@link
  * #NODE}. A call that fails is closed with the mapped status before any message is read. Tokens
- * are never logged. Thread-safe.
+ * are never logged.
+ *
+ * <p>Over mutual TLS a node's identity is its certificate: {@code Register} gets the client's
+ * {@link PeerCertificate} in its context under {@link #PEER} (the service checks the name there),
+ * and every other call is refused with {@code NODE_IDENTITY_MISMATCH} unless the
+ * authenticated node registered under the certificate's name, so that a node holding its own
+ * certificate cannot use another node's id and token. Plaintext calls carry no certificate and are
+ * checked by token alone. Thread-safe.
  */
 final class AuthInterceptor implements ServerInterceptor {
   static final String NODE_ID_HEADER = "fedgrid-node-id";
@@ -29,6 +36,9 @@ final class AuthInterceptor implements ServerInterceptor {
 
   /** The authenticated node of the current call. */
   static final Context.Key<NodeId> NODE = Context.key("fedgrid-node");
+
+  /** The client certificate of the current {@code Register} call; null over plaintext. */
+  static final Context.Key<PeerCertificate> PEER = Context.key("fedgrid-peer-certificate");
 
   private static final Logger LOG = LoggerFactory.getLogger(AuthInterceptor.class);
   private static final String REGISTER = FleetGrpc.getRegisterMethod().getFullMethodName();
@@ -42,7 +52,8 @@ final class AuthInterceptor implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
-    if (method.equals(REGISTER)) return next.startCall(call, headers);
+    PeerCertificate peer = PeerCertificate.of(call);
+    if (method.equals(REGISTER)) return Contexts.interceptCall(Context.current().withValue(PEER, peer), call, headers, next);
     NodeId node;
     try {
       String id = headers.get(NODE_ID_KEY);
@@ -55,6 +66,7 @@ final class AuthInterceptor implements ServerInterceptor {
       }
       node = NodeId.of(id);
       backend.authenticate(node, token);
+      if (peer != null) peer.requireActsAs(node, backend.nodeName(node).orElse(""));
     } catch (RuntimeException e) {
       if (e instanceof FedGridException f) {
         LOG.warn("fleet call {} refused: {}: {}", call.getMethodDescriptor().getBareMethodName(), f.code(), f.getMessage());

@@ -29,6 +29,12 @@ public interface FleetBackend {
    */
   void authenticate(NodeId node, String token);
 
+  /**
+   * The name a node registered with, empty when the node is unknown. Over mutual TLS the fleet API
+   * checks it against the common name of the certificate the node presents.
+   */
+  Optional<String> nodeName(NodeId node);
+
   /** Records that the node is alive. */
   void heartbeat(NodeId node);
 

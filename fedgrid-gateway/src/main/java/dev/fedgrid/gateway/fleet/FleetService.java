@@ -78,8 +78,14 @@ final class FleetService extends FleetGrpc.FleetImplBase {
 
   @Override
   public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
+    PeerCertificate peer = AuthInterceptor.PEER.get();
     unary("Register", null, response, () -> {
       NodeHello hello = FleetMessages.hello(request);
+      if (peer != null) {
+        peer.requireRegistersAs(hello.name());
+        // a returning node's id must be its own too, or re-registering would rename another node
+        hello.nodeId().ifPresent(id -> backend.nodeName(id).ifPresent(name -> peer.requireActsAs(id, name)));
+      }
       Registration r = backend.register(hello);
       LOG.info(
           "node {} registered as '{}' with {} dataset(s){}", r.nodeId(), hello.name(), r.datasets().size(),

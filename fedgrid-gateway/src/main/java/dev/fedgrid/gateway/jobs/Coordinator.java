@@ -147,6 +147,11 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   }
 
   @Override
+  public Optional<String> nodeName(NodeId node) {
+    return store.node(node).map(NodeRecord::name);
+  }
+
+  @Override
   public void heartbeat(NodeId node) {
     seen(node);
   }

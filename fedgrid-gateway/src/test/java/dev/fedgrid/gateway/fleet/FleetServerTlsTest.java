@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.fedgrid.proto.fleet.v1.FleetGrpc;
+import dev.fedgrid.proto.fleet.v1.HeartbeatRequest;
 import dev.fedgrid.proto.fleet.v1.RegisterRequest;
 import dev.fedgrid.proto.fleet.v1.RegisterResponse;
 import dev.fedgrid.security.CertificateRole;
@@ -12,10 +13,12 @@ import dev.fedgrid.security.IssuedCertificate;
 import dev.fedgrid.security.ProjectCa;
 import dev.fedgrid.security.TlsMaterial;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -29,13 +32,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The fleet API over mutual TLS on 127.0.0.1: who gets in, who is refused and why. */
+/**
+ * The fleet API over mutual TLS on 127.0.0.1: who gets in, who is refused and why, and that a
+ * node's identity is its certificate.
+ */
 @Timeout(30)
 class FleetServerTlsTest {
   @TempDir static Path tmp;
 
   static ProjectCa ca;
   static TlsMaterial gateway;
+  static RecordingBackend backend;
   static FleetServer server;
 
   @BeforeAll
@@ -45,7 +52,8 @@ class FleetServerTlsTest {
     ca.issue(IssueRequest.of(CertificateRole.NODE, "expired").withValidity(Duration.ofDays(1)));
     ca = ProjectCa.open(ca.directory(), InstantSource.system());
     gateway = TlsMaterial.load(ca.issue(IssueRequest.of(CertificateRole.GATEWAY, "gw")).directory(), InstantSource.system());
-    server = FleetServer.start(new RecordingBackend(), "127.0.0.1", 0, FleetServerOptions.defaults(), gateway);
+    backend = new RecordingBackend();
+    server = FleetServer.start(backend, "127.0.0.1", 0, FleetServerOptions.defaults(), gateway);
   }
 
   @AfterAll
@@ -58,9 +66,84 @@ class FleetServerTlsTest {
     TlsMaterial node = issue(CertificateRole.NODE, "node-ok");
     ManagedChannel ch = channel(node, node);
     try {
-      assertThat(call(ch).getNodeId()).startsWith("node_");
+      assertThat(register(ch, "node-ok").getNodeId()).startsWith("node_");
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aNodeActsUnderItsOwnCertificate() throws Exception {
+    TlsMaterial a = issue(CertificateRole.NODE, "node-self");
+    ManagedChannel ch = channel(a, a);
+    try {
+      RegisterResponse r = register(ch, "node-self");
+      heartbeat(ch, r.getNodeId(), r.getNodeToken()); // no exception
+      assertThat(register(ch, "node-self", r).getNodeId()).isEqualTo(r.getNodeId()); // and returns with its id
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aNodeCannotRegisterUnderAnotherNodesName() throws Exception {
+    issue(CertificateRole.NODE, "node-a1");
+    TlsMaterial b = issue(CertificateRole.NODE, "node-b1");
+    ManagedChannel ch = channel(b, b);
+    try {
+      var e = catchThrowableOfType(StatusRuntimeException.class, () -> register(ch, "node-a1"));
+      assertDenied(e, "CERTIFICATE_NAME_MISMATCH");
+      assertThat(e.getStatus().getDescription())
+          .contains("node registers as 'node-a1' but its certificate is for 'node-b1'")
+          .contains("fedgrid pki issue node node-a1");
+      assertThat(backend.hellos).noneMatch(h -> h.name().equals("node-a1"));
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aUserCertificateCannotRegisterAsANode() throws Exception {
+    TlsMaterial user = issue(CertificateRole.USER, "node-u1");
+    ManagedChannel ch = channel(user, user);
+    try {
+      var e = catchThrowableOfType(StatusRuntimeException.class, () -> register(ch, "node-u1"));
+      assertDenied(e, "CERTIFICATE_NAME_MISMATCH");
+      assertThat(e.getStatus().getDescription()).contains("but its certificate is for 'node-u1' (a user certificate, not a node's)");
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Issue 6: "a node cannot act as another (a test tries)". */
+  @Test
+  void aNodeCannotActAsAnotherWithItsIdAndToken() throws Exception {
+    TlsMaterial a = issue(CertificateRole.NODE, "node-a2");
+    TlsMaterial b = issue(CertificateRole.NODE, "node-b2");
+    ManagedChannel chA = channel(a, a);
+    ManagedChannel chB = channel(b, b);
+    try {
+      RegisterResponse ra = register(chA, "node-a2");
+      register(chB, "node-b2");
+      int heartbeats = backend.heartbeats.get();
+
+      // B, holding its own certificate, calls with A's stolen id and token
+      var e = catchThrowableOfType(StatusRuntimeException.class, () -> heartbeat(chB, ra.getNodeId(), ra.getNodeToken()));
+      assertDenied(e, "NODE_IDENTITY_MISMATCH");
+      assertThat(e.getStatus().getDescription())
+          .contains("certificate for 'node-b2'").contains("node " + ra.getNodeId()).contains("registered as 'node-a2'")
+          .doesNotContain(ra.getNodeToken());
+      assertThat(backend.heartbeats.get()).isEqualTo(heartbeats);
+
+      // nor can B re-register as itself with A's id and token, which would take over A's id
+      var again = catchThrowableOfType(StatusRuntimeException.class, () -> register(chB, "node-b2", ra));
+      assertDenied(again, "NODE_IDENTITY_MISMATCH");
+      assertThat(backend.nodeName(dev.fedgrid.api.NodeId.of(ra.getNodeId()))).contains("node-a2");
+
+      heartbeat(chA, ra.getNodeId(), ra.getNodeToken()); // A itself still gets in
+    } finally {
+      chA.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      chB.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
@@ -69,7 +152,7 @@ class FleetServerTlsTest {
     TlsMaterial node = issue(CertificateRole.NODE, "node-revoked");
     ManagedChannel before = channel(node, node);
     try {
-      assertThat(call(before).getNodeId()).startsWith("node_"); // admitted before the revocation
+      assertThat(register(before, "node-revoked").getNodeId()).startsWith("node_"); // admitted before the revocation
     } finally {
       before.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -156,9 +239,37 @@ class FleetServerTlsTest {
         .build();
   }
 
+  /** A registration that the handshake is expected to refuse before its name matters. */
   private static RegisterResponse call(ManagedChannel ch) {
+    return register(ch, "node-a");
+  }
+
+  private static RegisterResponse register(ManagedChannel ch, String name) {
+    return FleetGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS).register(hello(name).build());
+  }
+
+  /** Registers again presenting {@code earlier}'s id and token. */
+  private static RegisterResponse register(ManagedChannel ch, String name, RegisterResponse earlier) {
     return FleetGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
-        .register(RegisterRequest.newBuilder().setName("node-a").setCores(1).setMemoryMib(1024).setVersion("0.1.0")
-            .addDatasetMetadataJson(FleetMessages.toJson(FleetServerTest.metadata())).build());
+        .register(hello(name).setNodeId(earlier.getNodeId()).setNodeToken(earlier.getNodeToken()).build());
+  }
+
+  private static RegisterRequest.Builder hello(String name) {
+    return RegisterRequest.newBuilder().setName(name).setCores(1).setMemoryMib(1024).setVersion("0.1.0")
+        .addDatasetMetadataJson(FleetMessages.toJson(FleetServerTest.metadata()));
+  }
+
+  private static void heartbeat(ManagedChannel ch, String nodeId, String token) {
+    var headers = new Metadata();
+    headers.put(AuthInterceptor.NODE_ID_KEY, nodeId);
+    headers.put(AuthInterceptor.NODE_TOKEN_KEY, token);
+    FleetGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        .heartbeat(HeartbeatRequest.newBuilder().setNodeId(nodeId).build());
+  }
+
+  private static void assertDenied(StatusRuntimeException e, String code) {
+    assertThat(e).isNotNull();
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(e.getTrailers().get(FleetErrors.CODE_KEY)).isEqualTo(code);
   }
 }

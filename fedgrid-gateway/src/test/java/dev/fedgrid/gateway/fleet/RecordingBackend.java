@@ -36,6 +36,7 @@ final class RecordingBackend implements FleetBackend {
 
   final List<NodeHello> hellos = new CopyOnWriteArrayList<>();
   final Map<NodeId, String> tokens = new ConcurrentHashMap<>();
+  final Map<NodeId, String> names = new ConcurrentHashMap<>();
   final Map<NodeId, Map<String, DatasetId>> datasetIds = new ConcurrentHashMap<>();
   final AtomicInteger heartbeats = new AtomicInteger();
   final AtomicInteger polls = new AtomicInteger();
@@ -58,6 +59,7 @@ final class RecordingBackend implements FleetBackend {
     hellos.add(hello);
     NodeId id = hello.nodeId().filter(n -> hello.token().orElse("").equals(tokens.get(n))).orElseGet(NodeId::random);
     tokens.put(id, TOKEN);
+    names.put(id, hello.name());
     Map<String, DatasetId> ids = datasetIds.computeIfAbsent(id, n -> new ConcurrentHashMap<>());
     var infos = new ArrayList<DatasetInfo>();
     for (DatasetMetadata m : hello.datasets()) {
@@ -71,6 +73,11 @@ final class RecordingBackend implements FleetBackend {
     if (!token.equals(tokens.get(node))) {
       throw new UnauthenticatedException("NODE_UNKNOWN", "node " + node + " is unknown or its token is wrong; register again");
     }
+  }
+
+  @Override
+  public Optional<String> nodeName(NodeId node) {
+    return Optional.ofNullable(names.get(node));
   }
 
   @Override
