@@ -131,7 +131,6 @@ public final class TlsMaterial {
     return dir;
   }
 
-  /** This process's certificate. */
   /** The {@code CN} of this material's certificate (a node's or gateway's name), or empty when it has none. */
   public String commonName() {
     try {
@@ -144,6 +143,7 @@ public final class TlsMaterial {
     return "";
   }
 
+  /** This process's certificate. */
   public X509Certificate certificate() {
     return chain.getFirst();
   }
