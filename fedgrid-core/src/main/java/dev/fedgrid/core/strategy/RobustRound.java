@@ -34,13 +34,15 @@ final class RobustRound implements RoundAggregation {
   private final RoundLedger ledger;
   private final ParameterLayout layout;
   private final RobustRule rule;
+  private final int minimumUpdates;
   private final List<RobustRule.Update> updates = new ArrayList<>();
   private Parameters result;
 
-  RobustRound(String strategy, ParameterLayout layout, int round, Parameters global, RobustRule rule) {
+  RobustRound(String strategy, ParameterLayout layout, int round, Parameters global, RobustRule rule, int minimumUpdates) {
     this.ledger = new RoundLedger(strategy, layout, round, global);
     this.layout = layout;
     this.rule = rule;
+    this.minimumUpdates = minimumUpdates;
   }
 
   @Override
@@ -71,7 +73,7 @@ final class RobustRound implements RoundAggregation {
     if (result != null) return result;
     int n = updates.size();
     if (n == 0) throw ledger.noUpdates();
-    if (n < rule.minUpdates()) throw tooFew(n);
+    if (n < minimumUpdates) throw tooFew(n);
     var sorted = new ArrayList<>(updates);
     sorted.sort(Comparator.comparing(RobustRule.Update::node));
     float[] next = rule.aggregate(sorted, layout.size());
@@ -84,7 +86,7 @@ final class RobustRound implements RoundAggregation {
   private UnavailableException tooFew(int n) {
     String strategy = ledger.strategy();
     int f = rule.byzantine();
-    int required = rule.minUpdates();
+    int required = minimumUpdates;
     return new UnavailableException(
         "TOO_FEW_UPDATES_FOR_ROBUST_STRATEGY",
         "round " + ledger.round() + " of " + strategy + " has " + n + " successful update" + (n == 1 ? "" : "s") + " (" + ledger.failures()

@@ -17,8 +17,6 @@ sealed interface RobustRule {
   /** One node's update: its node, its values (not to be modified) and its number of examples. */
   record Update(NodeId node, float[] values, long examples) {}
 
-  /** The fewest updates this rule needs ({@link #requirement()} in numbers). */
-  int minUpdates();
 
   /** The condition on the number of updates {@code n}, as the paper states it, such as {@code n > 2f + 2}. */
   String requirement();
@@ -27,17 +25,13 @@ sealed interface RobustRule {
   int byzantine();
 
   /**
-   * The aggregate of {@code updates}, sorted by node id, at least {@link #minUpdates()} of them and
+   * The aggregate of {@code updates}, sorted by node id, at least {@link dev.fedgrid.api.strategy.StrategyConfig#minimumUpdates()} of them and
    * all of {@code size} values.
    */
   float[] aggregate(List<Update> updates, int size);
 
   /** FedMedian: each coordinate is the median of the updates' values, unweighted. */
   record Median() implements RobustRule {
-    @Override
-    public int minUpdates() {
-      return 1;
-    }
 
     @Override
     public String requirement() {
@@ -61,10 +55,6 @@ sealed interface RobustRule {
    * aggregate_trimmed_avg} do. Since {@code beta < 0.5} at least one value always remains.
    */
   record TrimmedMean(double beta) implements RobustRule {
-    @Override
-    public int minUpdates() {
-      return 1;
-    }
 
     @Override
     public String requirement() {
@@ -88,10 +78,6 @@ sealed interface RobustRule {
    * closest in summed squared Euclidean distance, returned as it is.
    */
   record Krum(int byzantine) implements RobustRule {
-    @Override
-    public int minUpdates() {
-      return 2 * byzantine + 3;
-    }
 
     @Override
     public String requirement() {
@@ -118,10 +104,6 @@ sealed interface RobustRule {
    * @param select {@code m}, or null for {@code n - f}
    */
   record MultiKrum(int byzantine, Integer select) implements RobustRule {
-    @Override
-    public int minUpdates() {
-      return Math.max(2 * byzantine + 3, select == null ? 0 : select);
-    }
 
     @Override
     public String requirement() {
@@ -149,10 +131,6 @@ sealed interface RobustRule {
    * for {@code k} remaining updates.
    */
   record Bulyan(int byzantine) implements RobustRule {
-    @Override
-    public int minUpdates() {
-      return 4 * byzantine + 3;
-    }
 
     @Override
     public String requirement() {

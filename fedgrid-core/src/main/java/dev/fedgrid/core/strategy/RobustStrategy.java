@@ -4,6 +4,7 @@ import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.strategy.RoundAggregation;
 import dev.fedgrid.api.strategy.Strategy;
+import dev.fedgrid.api.strategy.StrategyConfig;
 
 /**
  * FedMedian, FedTrimmedAvg, Krum, Multi-Krum and Bulyan: the new model is a {@link RobustRule}
@@ -15,11 +16,14 @@ final class RobustStrategy implements Strategy {
   private final String name;
   private final ParameterLayout layout;
   private final RobustRule rule;
+  private final int minimumUpdates;
 
-  RobustStrategy(String name, ParameterLayout layout, RobustRule rule) {
-    this.name = name;
+  /** @param config the job's strategy; its {@link StrategyConfig#minimumUpdates()} is what a round needs */
+  RobustStrategy(StrategyConfig config, ParameterLayout layout, RobustRule rule) {
+    this.name = config.name();
     this.layout = layout;
     this.rule = rule;
+    this.minimumUpdates = config.minimumUpdates();
   }
 
   @Override
@@ -29,6 +33,6 @@ final class RobustStrategy implements Strategy {
 
   @Override
   public RoundAggregation openRound(int round, Parameters global) {
-    return new RobustRound(name, layout, round, global, rule);
+    return new RobustRound(name, layout, round, global, rule, minimumUpdates);
   }
 }

@@ -101,11 +101,11 @@ public final class Strategies {
           new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Adam(c.eta(), c.beta1(), c.beta2(), c.tau()));
       case StrategyConfig.FedYogi c ->
           new OptimizerStrategy(c.name(), layout, new ServerOptimizer.Yogi(c.eta(), c.beta1(), c.beta2(), c.tau()));
-      case StrategyConfig.FedMedian c -> new RobustStrategy(c.name(), layout, new RobustRule.Median());
-      case StrategyConfig.FedTrimmedAvg c -> new RobustStrategy(c.name(), layout, new RobustRule.TrimmedMean(c.beta()));
-      case StrategyConfig.Krum c -> new RobustStrategy(c.name(), layout, new RobustRule.Krum(c.byzantine()));
-      case StrategyConfig.MultiKrum c -> new RobustStrategy(c.name(), layout, new RobustRule.MultiKrum(c.byzantine(), c.select()));
-      case StrategyConfig.Bulyan c -> new RobustStrategy(c.name(), layout, new RobustRule.Bulyan(c.byzantine()));
+      case StrategyConfig.FedMedian c -> new RobustStrategy(c, layout, new RobustRule.Median());
+      case StrategyConfig.FedTrimmedAvg c -> new RobustStrategy(c, layout, new RobustRule.TrimmedMean(c.beta()));
+      case StrategyConfig.Krum c -> new RobustStrategy(c, layout, new RobustRule.Krum(c.byzantine()));
+      case StrategyConfig.MultiKrum c -> new RobustStrategy(c, layout, new RobustRule.MultiKrum(c.byzantine(), c.select()));
+      case StrategyConfig.Bulyan c -> new RobustStrategy(c, layout, new RobustRule.Bulyan(c.byzantine()));
     };
   }
 }
