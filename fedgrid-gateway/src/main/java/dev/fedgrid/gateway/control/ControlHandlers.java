@@ -4,6 +4,7 @@ import dev.fedgrid.api.DatasetId;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.UnauthenticatedException;
 import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
@@ -11,6 +12,7 @@ import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.core.io.Safetensors;
+import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.json.Json;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderNames;
@@ -173,6 +175,18 @@ final class ControlHandlers {
   }
 
   // ---- helpers ----
+
+  /**
+   * The authenticated caller of this request, registered in the request's context by {@link
+   * ControlServer} before any route that is not {@link Access#PUBLIC} runs.
+   *
+   * @throws UnauthenticatedException when the route was reached without authentication
+   */
+  static Principal principal(ServerRequest req) {
+    return req.context()
+        .get(Principal.class)
+        .orElseThrow(() -> new UnauthenticatedException("UNAUTHENTICATED", "this call needs a token; log in first"));
+  }
 
   static void json(ServerResponse res, Object body) {
     res.headers().contentType(MediaTypes.APPLICATION_JSON);

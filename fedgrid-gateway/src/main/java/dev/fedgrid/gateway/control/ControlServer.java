@@ -106,21 +106,21 @@ public final class ControlServer implements AutoCloseable {
   private static List<Route> routes(ControlHandlers h) {
     String b = ControlHandlers.BASE;
     return List.of(
-        new Route(Method.POST, b + "/jobs", h::submitJob),
-        new Route(Method.GET, b + "/jobs", h::listJobs),
-        new Route(Method.GET, b + "/jobs/{id}", h::job),
-        new Route(Method.DELETE, b + "/jobs/{id}", h::deleteJob),
-        new Route(Method.POST, b + "/jobs/{id}/cancel", h::cancelJob),
-        new Route(Method.GET, b + "/jobs/{id}/rounds", h::rounds),
-        new Route(Method.GET, b + "/jobs/{id}/events", h::events),
-        new Route(Method.GET, b + "/jobs/{id}/model", h::model),
-        new Route(Method.GET, b + "/jobs/{id}/model/spec", h::modelSpec),
-        new Route(Method.GET, b + "/nodes", h::nodes),
-        new Route(Method.GET, b + "/nodes/{id}", h::node),
-        new Route(Method.GET, b + "/datasets", h::datasets),
-        new Route(Method.GET, b + "/datasets/{id}", h::dataset),
-        new Route(Method.GET, b + "/health", h::health),
-        new Route(Method.GET, b + "/openapi.json", h::openApi));
+        new Route(Method.POST, b + "/jobs", Access.AUTHENTICATED, h::submitJob),
+        new Route(Method.GET, b + "/jobs", Access.AUTHENTICATED, h::listJobs),
+        new Route(Method.GET, b + "/jobs/{id}", Access.AUTHENTICATED, h::job),
+        new Route(Method.DELETE, b + "/jobs/{id}", Access.AUTHENTICATED, h::deleteJob),
+        new Route(Method.POST, b + "/jobs/{id}/cancel", Access.AUTHENTICATED, h::cancelJob),
+        new Route(Method.GET, b + "/jobs/{id}/rounds", Access.AUTHENTICATED, h::rounds),
+        new Route(Method.GET, b + "/jobs/{id}/events", Access.AUTHENTICATED, h::events),
+        new Route(Method.GET, b + "/jobs/{id}/model", Access.AUTHENTICATED, h::model),
+        new Route(Method.GET, b + "/jobs/{id}/model/spec", Access.AUTHENTICATED, h::modelSpec),
+        new Route(Method.GET, b + "/nodes", Access.AUTHENTICATED, h::nodes),
+        new Route(Method.GET, b + "/nodes/{id}", Access.AUTHENTICATED, h::node),
+        new Route(Method.GET, b + "/datasets", Access.AUTHENTICATED, h::datasets),
+        new Route(Method.GET, b + "/datasets/{id}", Access.AUTHENTICATED, h::dataset),
+        new Route(Method.GET, b + "/health", Access.PUBLIC, h::health),
+        new Route(Method.GET, b + "/openapi.json", Access.PUBLIC, h::openApi));
   }
 
   /** 405 when another method serves this path, else 404. */

@@ -1,5 +1,14 @@
 package dev.fedgrid.gateway.state;
 
+import static dev.fedgrid.gateway.state.SqlDatabase.all;
+import static dev.fedgrid.gateway.state.SqlDatabase.corrupt;
+import static dev.fedgrid.gateway.state.SqlDatabase.first;
+import static dev.fedgrid.gateway.state.SqlDatabase.instant;
+import static dev.fedgrid.gateway.state.SqlDatabase.json;
+import static dev.fedgrid.gateway.state.SqlDatabase.parse;
+import static dev.fedgrid.gateway.state.SqlDatabase.setNullable;
+import static dev.fedgrid.gateway.state.SqlDatabase.text;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.fedgrid.api.ConflictException;
@@ -8,7 +17,6 @@ import dev.fedgrid.api.InternalException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.NotFoundException;
-import dev.fedgrid.api.UnavailableException;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.dataset.DatasetMetadata;
 import dev.fedgrid.api.job.Job;
@@ -18,31 +26,16 @@ import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.core.tensor.TensorCodec;
 import dev.fedgrid.gateway.json.Json;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeFormatterBuilder;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
-import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteDataSource;
 
 /**
  * A {@link StateStore} in a SQL database over JDBC: an SQLite file by default, with SQL kept
@@ -60,29 +53,19 @@ import org.sqlite.SQLiteDataSource;
  * rounds would take 4 GB; the newest is all a resumed job needs, and one more guards against a
  * round that has to be undone.
  *
- * <p><b>Concurrency and durability.</b> Thread-safe. SQLite has one writer at a time, so the store
- * holds one connection and runs every method as one transaction under a {@link ReentrantLock}:
- * waiting virtual threads park, and only the thread inside SQLite's native code pins its carrier.
- * JSON and tensor encoding and decoding happen outside the lock. The file runs in WAL mode with
- * {@code synchronous=FULL}, so a method that returned is on disk and survives a process crash or a
- * power loss (with {@code NORMAL} the newest commits could be lost to a power loss); a commit costs
- * about 0.3 ms here. A 10 s busy timeout covers other processes reading the same file; open one
- * store per file per process (one gateway owns its data directory).
+ * <p><b>Concurrency and durability.</b> Thread-safe. Every method is one transaction of the
+ * {@link SqlDatabase} (see there for locking and durability), or joins the transaction already open
+ * on the calling thread, so a job can be created in the same transaction as its audit event and
+ * budget reservation. JSON and tensor encoding and decoding happen outside the transaction.
  *
  * <p>Errors: not-found and conflict cases are {@link NotFoundException} and {@link
- * ConflictException} as documented on {@link StateStore}; a database failure is an {@link
- * InternalException} with code {@code STATE_STORE_FAILED}; a call after {@link #close()} is an
- * {@link UnavailableException} with code {@code STATE_STORE_CLOSED}. Token hashes and parameters
- * are never logged or put into messages.
+ * ConflictException} as documented on {@link StateStore}; database failures are as documented on
+ * {@link SqlDatabase}. Token hashes and parameters are never logged or put into messages.
  */
 public final class SqlStateStore implements StateStore {
   /** Round checkpoints kept per job besides round 0. */
   public static final int KEPT_CHECKPOINTS = 2;
 
-  private static final Logger LOG = LoggerFactory.getLogger(SqlStateStore.class);
-  private static final int BUSY_TIMEOUT_MILLIS = 10_000;
-  private static final DateTimeFormatter INSTANT =
-      new DateTimeFormatterBuilder().appendInstant(9).toFormatter(Locale.ROOT);
   private static final TypeReference<Map<String, Double>> METRICS = new TypeReference<>() {};
   private static final byte[] NO_STRATEGY_STATE = TensorCodec.encodeNamed(Map.of());
 
@@ -92,20 +75,25 @@ public final class SqlStateStore implements StateStore {
   private static final String JOB_COLUMNS =
       "id, spec, state, completed_rounds, message, created_at, started_at, finished_at, metrics";
 
-  private final String location;
-  private final Connection connection;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Map<String, PreparedStatement> statements = new HashMap<>(); // guarded by lock
-  private boolean closed; // guarded by lock
+  private final SqlDatabase db;
+  private final boolean ownsDatabase;
 
-  private SqlStateStore(String location, Connection connection) {
-    this.location = location;
-    this.connection = connection;
+  /**
+   * A store over {@code db}, which the caller keeps and closes; every method joins a transaction
+   * already open on the calling thread (see {@link SqlDatabase#transact}).
+   */
+  public SqlStateStore(SqlDatabase db) {
+    this(db, false);
+  }
+
+  private SqlStateStore(SqlDatabase db, boolean ownsDatabase) {
+    this.db = Objects.requireNonNull(db, "db");
+    this.ownsDatabase = ownsDatabase;
   }
 
   /**
    * Opens (creating when missing) the SQLite state file {@code file} and brings its schema up to
-   * date.
+   * date; closing the store closes the file.
    *
    * @param file the database file, such as {@code ~/.fedgrid/gateway/state.db}; missing parent
    *     directories are created
@@ -113,46 +101,12 @@ public final class SqlStateStore implements StateStore {
    *     created, opened or migrated
    */
   public static SqlStateStore sqlite(Path file) {
-    Path path = file.toAbsolutePath().normalize();
-    String location = "sqlite:" + path;
-    try {
-      if (path.getParent() != null) Files.createDirectories(path.getParent());
-      SQLiteConfig config = new SQLiteConfig();
-      config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-      config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-      config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
-      config.enforceForeignKeys(true);
-      SQLiteDataSource dataSource = new SQLiteDataSource(config);
-      dataSource.setUrl("jdbc:sqlite:" + path);
-      migrate(dataSource, "BLOB");
-      Connection connection = dataSource.getConnection();
-      try {
-        connection.setAutoCommit(false);
-      } catch (SQLException e) {
-        connection.close();
-        throw e;
-      }
-      LOG.info("state store opened at {}", location);
-      return new SqlStateStore(location, connection);
-    } catch (IOException | SQLException | RuntimeException e) {
-      throw new UnavailableException(
-          "STATE_STORE_UNAVAILABLE",
-          "cannot open the state store " + location + ": " + e.getMessage()
-              + "; check that the data directory is writable and not used by a newer FedGrid version",
-          Map.of("location", location),
-          e);
-    }
+    return new SqlStateStore(SqlDatabase.sqlite(file), true);
   }
 
-  /** Creates or upgrades the schema; {@code bytesType} is the binary column type (BYTEA on PostgreSQL). */
-  private static void migrate(DataSource dataSource, String bytesType) {
-    Flyway.configure(SqlStateStore.class.getClassLoader())
-        .dataSource(dataSource)
-        .locations("classpath:db/migration")
-        .placeholders(Map.of("bytes", bytesType))
-        .failOnMissingLocations(true)
-        .load()
-        .migrate();
+  /** The database this store keeps its state in. */
+  public SqlDatabase database() {
+    return db;
   }
 
   // ---- nodes ----
@@ -544,102 +498,23 @@ public final class SqlStateStore implements StateStore {
     });
   }
 
-  /** Closes the database; later calls throw {@code STATE_STORE_CLOSED}. Idempotent. */
+  /** Closes the database when this store opened it; later calls throw {@code STATE_STORE_CLOSED}. Idempotent. */
   @Override
   public void close() {
-    lock.lock();
-    try {
-      if (closed) return;
-      closed = true;
-      for (PreparedStatement s : statements.values()) s.close();
-      statements.clear();
-      connection.close();
-      LOG.info("state store closed at {}", location);
-    } catch (SQLException e) {
-      LOG.warn("state store at {} did not close cleanly: {}", location, e.getMessage());
-    } finally {
-      lock.unlock();
-    }
+    if (ownsDatabase) db.close();
   }
 
   @Override
   public String toString() {
-    return "SqlStateStore[" + location + "]";
+    return "SqlStateStore[" + db.location() + "]";
   }
 
-  // ---- transactions and statements ----
-
-  /** Work inside a transaction; may throw SQLException. */
-  @FunctionalInterface
-  private interface Work<T> {
-    T run() throws SQLException;
+  private <T> T transact(String what, SqlDatabase.Work<T> work) {
+    return db.transact(what, work);
   }
 
-  /** Maps one result row; may throw SQLException. */
-  @FunctionalInterface
-  private interface RowMapper<T> {
-    T map(ResultSet row) throws SQLException;
-  }
-
-  /**
-   * Runs {@code work} as one transaction under the lock: commits when it returns, rolls back when
-   * it throws. {@code what} names the operation in error messages.
-   */
-  private <T> T transact(String what, Work<T> work) {
-    lock.lock();
-    try {
-      if (closed) {
-        throw new UnavailableException(
-            "STATE_STORE_CLOSED", "cannot " + what + ": the state store " + location + " is closed (the gateway is shutting down)");
-      }
-      try {
-        T result = work.run();
-        connection.commit();
-        return result;
-      } catch (SQLException e) {
-        rollback(what, e);
-        throw new InternalException(
-            "STATE_STORE_FAILED", "cannot " + what + " in the state store " + location + ": " + e.getMessage(), Map.of("location", location), e);
-      } catch (RuntimeException | Error e) {
-        rollback(what, e);
-        throw e;
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void rollback(String what, Throwable cause) {
-    try {
-      connection.rollback();
-    } catch (SQLException e) {
-      cause.addSuppressed(e);
-      LOG.error("state store at {} could not roll back after failing to {}: {}", location, what, e.getMessage());
-    }
-  }
-
-  /** A prepared statement for {@code sql}, prepared once per store; callers hold the lock. */
   private PreparedStatement statement(String sql) throws SQLException {
-    PreparedStatement s = statements.get(sql);
-    if (s == null) {
-      s = connection.prepareStatement(sql);
-      statements.put(sql, s);
-    }
-    return s;
-  }
-
-  private static <T> Optional<T> first(PreparedStatement s, RowMapper<T> mapper) throws SQLException {
-    try (ResultSet r = s.executeQuery()) {
-      return r.next() ? Optional.ofNullable(mapper.map(r)) : Optional.empty();
-    }
-  }
-
-  private static <T> List<T> all(PreparedStatement s, RowMapper<T> mapper) throws SQLException {
-    try (ResultSet r = s.executeQuery()) {
-      var out = new ArrayList<T>();
-      while (r.next()) out.add(mapper.map(r));
-      return out;
-    }
+    return db.statement(sql);
   }
 
   private boolean exists(String sql, String id) throws SQLException {
@@ -732,46 +607,5 @@ public final class SqlStateStore implements StateStore {
       if (s.wireName().equals(wireName)) return s;
     }
     throw corrupt("job state '" + wireName + "'", null);
-  }
-
-  // ---- values ----
-
-  private static void setNullable(PreparedStatement s, int index, String value) throws SQLException {
-    if (value == null) s.setNull(index, Types.VARCHAR);
-    else s.setString(index, value);
-  }
-
-  /** RFC 3339 UTC with exactly nine fractional digits, so that text order is time order. */
-  static String text(Instant instant) {
-    return INSTANT.format(Objects.requireNonNull(instant, "timestamp"));
-  }
-
-  private static Instant instant(String text) {
-    try {
-      return Instant.parse(text);
-    } catch (RuntimeException e) {
-      throw corrupt("timestamp '" + text + "'", e);
-    }
-  }
-
-  private static String json(Object value) {
-    try {
-      return Json.mapper().writeValueAsString(value);
-    } catch (JacksonException e) {
-      throw new InternalException("STATE_STORE_FAILED", "cannot write " + value.getClass().getSimpleName() + " as JSON: " + e.getOriginalMessage(), Map.of(), e);
-    }
-  }
-
-  private static <T> T parse(String json, Class<T> type) {
-    try {
-      return Json.mapper().readValue(json, type);
-    } catch (JacksonException | RuntimeException e) {
-      throw corrupt("stored " + type.getSimpleName(), e);
-    }
-  }
-
-  private static InternalException corrupt(String what, Throwable cause) {
-    return new InternalException(
-        "STATE_STORE_CORRUPT", "the state store holds an unreadable " + what + "; restore the state file from a backup", Map.of(), cause);
   }
 }
