@@ -1,0 +1,134 @@
+// One job: its state and settings, live charts of loss and accuracy per round, the rounds table, the
+// event log, and the cancel and download buttons. The page follows the job's server-sent events
+// (GET /jobs/{id}/events, read with fetch because it needs the Authorization header) and reloads
+// the job and its rounds whenever a round or the job's state changes.
+import { api, download, followEvents } from '../api.js';
+import { lineChart, metricSeries } from '../chart.js';
+import { h, fill, heading, errorBox, badge, table, facts, num, time, ago } from '../ui.js';
+
+const REFRESH_ON = new Set(['started', 'resumed', 'round_started', 'round_completed', 'node_failed', 'completed', 'failed', 'cancelled', 'queued']);
+
+export async function render(main, [id], { signal }) {
+  const head = h('div', { id: 'job-head' });
+  const actions = h('div', { class: 'actions', id: 'job-actions' });
+  const notes = h('div', { id: 'job-notes', 'aria-live': 'polite' });
+  const summary = h('section', { class: 'panel', id: 'job-summary' });
+  const charts = h('section', { class: 'charts', id: 'job-charts' });
+  const rounds = h('section', { class: 'panel', id: 'job-rounds' });
+  const live = h('span', { class: 'live', id: 'job-live' }, 'connecting…');
+  const log = h('ol', { class: 'events', id: 'job-events', reversed: true });
+  fill(main, head, actions, notes, summary,
+    h('h2', {}, 'Loss and accuracy per round'), charts,
+    h('h2', {}, 'Rounds'), rounds,
+    h('h2', {}, 'Events ', live), h('section', { class: 'panel' }, log));
+
+  let job = null;
+  const show = (jobNow, roundList) => {
+    job = jobNow;
+    fill(head, heading(job.spec?.name ?? job.id, badge(job.state)),
+      h('p', { class: 'id muted' }, job.id), job.message ? h('p', { class: 'job-message' }, job.message) : null);
+    renderActions(actions, notes, job, reload);
+    renderSummary(summary, job, roundList);
+    fill(charts,
+      lineChart({ title: 'Loss', series: metricSeries(roundList, 'loss') }),
+      lineChart({ title: 'Accuracy', series: metricSeries(roundList, 'accuracy') }));
+    charts.dataset.rounds = String(roundList.length);
+    fill(rounds, roundsTable(roundList));
+  };
+  async function reload() {
+    const [jobNow, r] = await Promise.all([api(`/jobs/${encodeURIComponent(id)}`, { signal }), api(`/jobs/${encodeURIComponent(id)}/rounds`, { signal })]);
+    show(jobNow, r.items);
+  }
+  await reload(); // a missing job or a refusal is shown by the shell as a readable error
+
+  let pending = null;
+  const refreshSoon = () => {
+    pending ??= setTimeout(() => {
+      pending = null;
+      reload().catch(e => { if (e?.name !== 'AbortError') fill(notes, errorBox(e, 'refresh the job')); });
+    }, 150);
+  };
+  followEvents(`/jobs/${encodeURIComponent(id)}/events`, {
+    signal,
+    onEvent: e => {
+      let event;
+      try { event = JSON.parse(e.data); } catch { event = { type: e.event, message: e.data }; }
+      log.prepend(h('li', { class: `event event-${event.type}` },
+        h('span', { class: 'event-time' }, event.at ? time(event.at) : ''), ' ', badge(event.type ?? e.event, 'event'), ' ', event.message ?? ''));
+      while (log.children.length > 300) log.lastChild.remove();
+      if (REFRESH_ON.has(event.type)) refreshSoon();
+    },
+    onStatus: (status, error) => {
+      fill(live, status === 'live' ? '● live' : status === 'ended' ? 'stream ended (the job has finished)' : `reconnecting… (${error?.message ?? ''})`);
+      live.className = `live live-${status}`;
+    },
+  }).catch(e => {
+    if (e?.name === 'AbortError') return;
+    fill(live, 'not live');
+    live.className = 'live live-failed';
+    log.prepend(h('li', {}, errorBox(e, 'follow the job\'s events')));
+  });
+}
+
+function renderActions(actions, notes, job, reload) {
+  const active = job.state === 'queued' || job.state === 'running';
+  const cancel = h('button', { type: 'button', id: 'job-cancel', class: 'danger', disabled: !active, onclick: async () => {
+    if (!confirm(`Cancel job ${job.spec?.name ?? job.id}? Rounds already completed are kept.`)) return;
+    cancel.disabled = true;
+    try {
+      await api(`/jobs/${encodeURIComponent(job.id)}/cancel`, { method: 'POST' });
+      fill(notes, h('div', { class: 'notice' }, 'Cancel requested; the job stops after the current step.'));
+      await reload();
+    } catch (e) {
+      fill(notes, errorBox(e, 'cancel the job'));
+      cancel.disabled = false;
+    }
+  } }, 'Cancel job');
+  const model = h('button', { type: 'button', id: 'job-download', disabled: job.completedRounds === 0, onclick: async () => {
+    try {
+      const name = await download(`/jobs/${encodeURIComponent(job.id)}/model`, `${job.id}.safetensors`);
+      fill(notes, h('div', { class: 'notice' }, `Downloaded ${name}.`));
+    } catch (e) {
+      fill(notes, errorBox(e, 'download the model'));
+    }
+  } }, 'Download model');
+  fill(actions, cancel, model);
+}
+
+function renderSummary(summary, job, rounds) {
+  const spec = job.spec ?? {};
+  const t = spec.training ?? {};
+  const p = spec.privacy;
+  const nodes = [...new Set(rounds.flatMap(r => r.nodes ?? []))];
+  const epsilon = [...rounds].reverse().find(r => Number.isFinite(r.epsilon))?.epsilon;
+  fill(summary, facts([
+    ['Datasets', (spec.datasets ?? []).join(', ')],
+    ['Strategy', spec.strategy ? Object.entries(spec.strategy).map(([k, v]) => (k === 'type' ? v : `${k} ${v}`)).join(', ') : ''],
+    ['Rounds', `${job.completedRounds} of ${spec.rounds ?? '?'} completed (at least ${spec.minNodes ?? '?'} nodes, ${spec.roundTimeoutSeconds ?? '?'} s per round)`],
+    ['Training', `${t.epochs ?? '?'} epoch(s), batch ${t.batchSize ?? '?'}, ${t.optimizer ?? '?'} at ${t.learningRate ?? 'default'} learning rate`],
+    ['Privacy', p ? `DP-FedAvg, noise ${p.noiseMultiplier}, clip ${p.clipNorm ?? 'default'}${p.adaptiveClipping ? ' (adaptive)' : ''}, δ ${p.delta ?? '1e-5'}` : 'none'],
+    ['ε spent', epsilon === undefined ? (p ? '0' : '') : num(epsilon, 3)],
+    ['Nodes taking part', nodes.length ? nodes.join(', ') : 'none yet'],
+    ['Owner', job.owner],
+    ['Created', time(job.createdAt)],
+    ['Started', time(job.startedAt)],
+    ['Finished', time(job.finishedAt)],
+  ]));
+}
+
+function roundsTable(rounds) {
+  const ms = r => (r.startedAt && r.finishedAt ? `${((new Date(r.finishedAt) - new Date(r.startedAt)) / 1000).toFixed(1)} s` : '');
+  return table([
+    { label: 'Round', class: 'num', cell: r => r.round },
+    { label: 'Nodes', class: 'num', cell: r => (r.nodes ?? []).length },
+    { label: 'Updates', class: 'num', cell: r => r.updates },
+    { label: 'Examples', class: 'num', cell: r => num(r.examples) },
+    { label: 'Failures', class: 'num', cell: r => ((r.failures ?? []).length ? h('span', { title: r.failures.map(f => `${f.node} ${f.phase}: ${f.reason}`).join('\n') }, String(r.failures.length)) : '0') },
+    { label: 'Eval loss', class: 'num', cell: r => num(r.evalMetrics?.loss) },
+    { label: 'Eval accuracy', class: 'num', cell: r => num(r.evalMetrics?.accuracy) },
+    { label: 'Train loss', class: 'num', cell: r => num(r.fitMetrics?.loss) },
+    { label: 'ε', class: 'num', cell: r => num(r.epsilon, 3) },
+    { label: 'Took', class: 'num', cell: ms },
+    { label: 'Finished', cell: r => ago(r.finishedAt) },
+  ], [...rounds].reverse(), 'No round has completed yet.');
+}
