@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import dev.fedgrid.api.UnavailableException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -21,14 +22,22 @@ import java.util.regex.Pattern;
 
 /**
  * A {@code fedgrid} command run as a separate OS process with this JVM's classpath and the flags
- * FedGrid needs, its output copied to a log file and scanned for a readiness line. The demo and the
- * cross-process integration tests start gateways and nodes this way.
+ * FedGrid needs, its output (stdout and stderr) copied to a log file and scanned for a readiness
+ * line. The demo and the cross-process integration tests start gateways and nodes this way.
+ *
+ * <p>The one line a gateway's first start prints on stdout with the owner's password and token
+ * ({@code OWNER_CREDENTIAL user=owner password=... token=...}) reaches the log with both secrets
+ * replaced by {@code <redacted>}: log files are not secret stores (the gateway writes the
+ * credential to its data directory, readable only by its user). Only a line that starts so is
+ * redacted; a secret anywhere else stays in the log, where tests will find it.
  *
  * <p>Thread-safe.
  */
 public final class ChildProcess implements AutoCloseable {
   /** Heap of each child: a node holding Fashion-MNIST in memory needs about 300 MB. */
   private static final String HEAP = "1g";
+  /** The secrets of the gateway's owner-credential line. */
+  private static final Pattern CREDENTIAL_SECRETS = Pattern.compile("\\b(password|token)=\\S+");
 
   private final String name;
   private final Process process;
@@ -44,6 +53,14 @@ public final class ChildProcess implements AutoCloseable {
 
   /** Starts {@code fedgrid args...} with stdout and stderr going to {@code log}. */
   public static ChildProcess start(String name, Path log, Pattern readyLine, List<String> args) throws IOException {
+    return start(name, log, readyLine, args, Map.of());
+  }
+
+  /**
+   * As {@link #start(String, Path, Pattern, List)}, with {@code environment} added to this
+   * process's: the way to hand a child a secret, which its command line would show to every user.
+   */
+  public static ChildProcess start(String name, Path log, Pattern readyLine, List<String> args, Map<String, String> environment) throws IOException {
     var command = new ArrayList<String>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("--enable-native-access=ALL-UNNAMED");
@@ -59,7 +76,9 @@ public final class ChildProcess implements AutoCloseable {
     command.add("dev.fedgrid.cli.Main");
     command.addAll(args);
     Files.createDirectories(log.getParent());
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    var builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     return new ChildProcess(name, p, log, readyLine);
   }
 
@@ -125,6 +144,7 @@ public final class ChildProcess implements AutoCloseable {
         var out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
       String line;
       while ((line = in.readLine()) != null) {
+        if (line.startsWith("OWNER_CREDENTIAL ")) line = CREDENTIAL_SECRETS.matcher(line).replaceAll("$1=<redacted>");
         out.write(line);
         out.newLine();
         out.flush();

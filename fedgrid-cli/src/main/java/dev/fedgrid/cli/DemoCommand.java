@@ -1,8 +1,10 @@
 package dev.fedgrid.cli;
 
 import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.UnavailableException;
 import dev.fedgrid.api.dataset.DatasetInfo;
+import dev.fedgrid.api.governance.ReleaseRequest;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.model.Optimizer;
@@ -11,6 +13,7 @@ import dev.fedgrid.api.strategy.StrategyConfig;
 import dev.fedgrid.client.FedGridClient;
 import dev.fedgrid.client.ModelDownload;
 import dev.fedgrid.client.ModelPresets;
+import dev.fedgrid.client.NewUser;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -48,6 +51,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** The job being watched, for Ctrl-C. */
   private volatile JobId running;
+
+  /** The demo's compliance officer, created when a job's results are first held. */
+  private FedGridClient officer;
 
   @Spec CommandSpec spec;
 
@@ -103,6 +109,10 @@ public final class DemoCommand implements Callable<Integer> {
     try {
       grid.startGateway();
       out.printf("Gateway up: control API %s, fleet API %s (log: %s)%n", grid.controlUrl(), grid.fleetAddress(), grid.gateway().log());
+      grid.ownerToken();
+      out.printf("Owner: its first start created the user 'owner'; the password and an API token are in %s (readable only by you).%n"
+          + "  To explore while the demo runs: fedgrid login --gateway %s --user owner   (or export FEDGRID_TOKEN=<the token>)%n",
+          grid.ownerCredential(), grid.controlUrl());
       String name = fashion ? "fashion-mnist" : "breast-cancer";
       for (int i = 0; i < n; i++) {
         String option = fashion
@@ -131,6 +141,7 @@ public final class DemoCommand implements Callable<Integer> {
             new StrategyConfig.FedAvg(), r, n, 120, true));
       }
       out.println("Stopping the nodes and the gateway...");
+      if (officer != null) officer.close();
       grid.close();
       out.println("Done. Every process stopped cleanly; logs are in " + dataDir.resolve("logs"));
       return Main.OK;
@@ -156,13 +167,40 @@ public final class DemoCommand implements Callable<Integer> {
     running = job.id();
     out.printf("%nJob %s: %s, %s, %d rounds on %s%n", job.id(), spec.name(), spec.strategy().name(), spec.rounds(), String.join(", ", spec.datasets()));
     JobCommand.watch(client, job.id(), out, err, false);
+    Path modelDir = dataDir.resolve("models").resolve(job.id().value());
+    ModelDownload model;
+    try {
+      model = client.downloadModel(job.id(), modelDir);
+    } catch (PermissionDeniedException e) {
+      if (!e.code().equals("RELEASE_REQUIRED")) throw e;
+      release(client, job.id(), out);
+      model = client.downloadModel(job.id(), modelDir);
+    }
     Job done = client.job(job.id());
-    ModelDownload model = client.downloadModel(job.id(), dataDir.resolve("models").resolve(job.id().value()));
     Double accuracy = done.metrics().get("accuracy");
     out.printf("Test accuracy of %s: %s (federated evaluation on every hospital's held-out rows)%n", spec.name(),
         accuracy == null ? "n/a" : String.format(Locale.ROOT, "%.4f", accuracy));
     out.printf("Model: %s%n       %s%n", model.weights(), model.description());
     running = null;
+  }
+
+  /**
+   * The results of a job on private data are held: the owner (who submitted it) files a release
+   * request, and a compliance officer, a user the demo creates once, approves it.
+   */
+  private void release(FedGridClient owner, JobId job, PrintStream out) {
+    out.println("The model is held: the job trained on private data, so its results leave only after a compliance officer approves.");
+    if (officer == null) {
+      NewUser created = owner.createUser(OFFICER, "compliance-officer", null);
+      try (FedGridClient anonymous = FedGridClient.builder().baseUri(owner.baseUri()).build()) {
+        officer = anonymous.login(OFFICER, created.password());
+      }
+      out.printf("  created user '%s' (role compliance-officer) and logged in as them%n", OFFICER);
+    }
+    ReleaseRequest request = owner.requestRelease(job, "demo: the federated model of " + job + " for evaluation");
+    out.printf("  owner filed release request %s; %s approves it:%n", request.id(), OFFICER);
+    officer.approveRelease(request.id(), "demo: approved after review");
+    out.printf("  approved; `fedgrid request list` and `fedgrid audit list` show the decision%n");
   }
 
   /** Ctrl-C: cancel the job in flight so it ends cancelled rather than failed, then stop every process. */
@@ -179,6 +217,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
     grid.close();
   }
+
+  private static final String OFFICER = "demo-officer";
 
   private static void reset(Path dir) throws IOException {
     for (String sub : List.of("gateway", "nodes", "data", "logs", "models")) {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
  * noun: a class annotated with {@code @Command(name = "...")} appended there becomes {@code fedgrid
  * <name>}.
  *
- * <p>Holds the process's stdout and stderr; subcommands reach them with {@link #of(CommandSpec)}.
+ * <p>Holds the process's stdin, stdout and stderr; subcommands reach them with {@link #of(CommandSpec)}.
  */
 @Command(
     name = "fedgrid",
@@ -29,26 +29,47 @@ import picocli.CommandLine.Spec;
       JobCommand.class,
       ModelCommand.class,
       PkiCommand.class,
+      SessionCommands.Login.class,
+      SessionCommands.Logout.class,
+      SessionCommands.Whoami.class,
+      UserCommand.class,
+      RoleCommand.class,
+      TokenCommand.class,
+      BudgetCommand.class,
+      RequestCommand.class,
+      AuditCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
       "",
       "Example:",
+      "  fedgrid login --user ana",
       "  fedgrid dataset list",
       "  fedgrid job submit --dataset heart --model logistic --rounds 10 --watch",
       "",
       "Exit codes: 0 success, 1 failure, 2 usage error."
     })
 public final class FedGridCommand implements Runnable {
+  private final InputStream in;
   private final PrintStream out;
   private final PrintStream err;
 
   @Spec CommandSpec spec;
 
   public FedGridCommand(PrintStream out, PrintStream err) {
+    this(System.in, out, err);
+  }
+
+  public FedGridCommand(InputStream in, PrintStream out, PrintStream err) {
+    this.in = in;
     this.out = out;
     this.err = err;
+  }
+
+  /** Standard input, for secrets piped in ({@code --password-stdin}). */
+  public InputStream in() {
+    return in;
   }
 
   /** Standard output, for results. */

@@ -12,7 +12,18 @@ final class GatewayOption {
       description = "Control API URL, or set FEDGRID_GATEWAY. Default: ${DEFAULT-VALUE}.")
   String url;
 
+  /** A client of the gateway without a token: for health and login. */
   FedGridClient client() {
-    return FedGridClient.builder().baseUri(url).build();
+    return client(null);
+  }
+
+  /** A client of the gateway sending {@code token} (none when null). */
+  FedGridClient client(String token) {
+    return FedGridClient.builder().baseUri(url).token(token).build();
+  }
+
+  /** The URL as credentials are stored under it. */
+  String key() {
+    return Credentials.key(url);
   }
 }

@@ -52,6 +52,7 @@ import picocli.CommandLine.Spec;
       JobCommand.Submit.class,
       JobCommand.ListJobs.class,
       JobCommand.Show.class,
+      RequestCommand.JobRelease.class,
       JobCommand.Watch.class,
       JobCommand.Cancel.class,
       JobCommand.Delete.class

@@ -1,9 +1,15 @@
 package dev.fedgrid.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fedgrid.api.UnavailableException;
 import dev.fedgrid.client.FedGridClient;
+import dev.fedgrid.gateway.Gateway;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +25,9 @@ import java.util.regex.Pattern;
  * benchmarks and the cross-process integration tests all start grids this way.
  *
  * <p>The gateway's ports are chosen when the grid is made and kept across {@link #startGateway()
- * restarts}, so nodes find a restarted gateway again. Not thread-safe.
+ * restarts}, so nodes find a restarted gateway again. The grid's {@link #client()} is the gateway's
+ * owner: it carries the token of the one-time owner credential the gateway's first start wrote to
+ * {@link #ownerCredential()}, as a person starting a gateway would use it. Not thread-safe.
  */
 public final class LocalGrid implements AutoCloseable {
   /** The line {@code fedgrid gateway start} prints on stdout once both APIs listen. */
@@ -49,8 +57,38 @@ public final class LocalGrid implements AutoCloseable {
         GATEWAY_READY, List.of("gateway", "start", "--data-dir", root.resolve("gateway").toString(), "--control-port", String.valueOf(controlPort),
             "--fleet-port", String.valueOf(fleetPort), "--heartbeat", "1s", "--node-timeout", "6s"));
     Matcher ready = gateway.awaitReady(Duration.ofSeconds(60));
-    if (client == null) client = FedGridClient.builder().baseUri(ready.group(1)).timeout(Duration.ofSeconds(30)).build();
+    if (client == null) client = FedGridClient.builder().baseUri(ready.group(1)).token(ownerToken()).timeout(Duration.ofSeconds(30)).build();
     return this;
+  }
+
+  /** Where the gateway's first start wrote the owner's user name, password and token. */
+  public Path ownerCredential() {
+    return root.resolve("gateway").resolve(Gateway.OWNER_CREDENTIAL_FILE);
+  }
+
+  /**
+   * The owner's token from {@link #ownerCredential()}, waiting up to 30 s for the file.
+   *
+   * @throws UnavailableException when the gateway wrote none, with the end of its log
+   */
+  public String ownerToken() throws IOException, InterruptedException {
+    Path file = ownerCredential();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      if (Files.exists(file)) {
+        try {
+          JsonNode credential = new ObjectMapper().readTree(file.toFile());
+          if (credential != null && credential.hasNonNull("token")) return credential.get("token").asText();
+        } catch (JsonProcessingException e) {
+          // being written: read again
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new UnavailableException("OWNER_CREDENTIAL_MISSING", "the gateway wrote no owner credential to " + file + " within 30 s; the end of its log:\n"
+            + (gateway == null ? "" : gateway.tail()));
+      }
+      Thread.sleep(50);
+    }
   }
 
   /** Starts a node named {@code name} serving one dataset, dialling the gateway's fleet port. */
@@ -58,11 +96,17 @@ public final class LocalGrid implements AutoCloseable {
     return startNode(name, datasetOption, fleetAddress());
   }
 
-  /** Starts a node that dials {@code fleetAddress} instead, for example through a proxy. */
+  /**
+   * Starts a node that dials {@code fleetAddress} instead, for example through a proxy. A node new
+   * to the gateway enrols with a join token the owner issues for its name, handed over in {@code
+   * FEDGRID_JOIN_TOKEN}.
+   */
   public ChildProcess startNode(String name, String datasetOption, String fleetAddress) throws IOException {
+    Path dataDir = root.resolve("nodes").resolve(name);
+    Map<String, String> environment = Files.exists(dataDir) ? Map.of() : Map.of("FEDGRID_JOIN_TOKEN", client.createJoinToken(name, 1).token());
     ChildProcess node = ChildProcess.start(name, root.resolve("logs").resolve(name + ".log"), NODE_READY,
-        List.of("node", "start", "--gateway", fleetAddress, "--name", name, "--data-dir", root.resolve("nodes").resolve(name).toString(),
-            "--dataset", datasetOption));
+        List.of("node", "start", "--gateway", fleetAddress, "--name", name, "--data-dir", dataDir.toString(), "--dataset", datasetOption),
+        environment);
     nodes.put(name, node);
     return node;
   }

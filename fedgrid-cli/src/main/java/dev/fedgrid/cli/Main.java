@@ -1,6 +1,7 @@
 package dev.fedgrid.cli;
 
 import dev.fedgrid.api.FedGridException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -34,12 +35,22 @@ public final class Main {
 
   /** Runs one command line with the given streams; returns the exit code. */
   public static int run(PrintStream out, PrintStream err, String... args) {
-    return commandLine(out, err).execute(args);
+    return run(System.in, out, err, args);
+  }
+
+  /** Runs one command line with the given streams, standard input included; returns the exit code. */
+  public static int run(InputStream in, PrintStream out, PrintStream err, String... args) {
+    return commandLine(in, out, err).execute(args);
   }
 
   /** The configured command tree, for embedding and tests. */
   public static CommandLine commandLine(PrintStream out, PrintStream err) {
-    var cli = new CommandLine(new FedGridCommand(out, err));
+    return commandLine(System.in, out, err);
+  }
+
+  /** As {@link #commandLine(PrintStream, PrintStream)}, with standard input. */
+  public static CommandLine commandLine(InputStream in, PrintStream out, PrintStream err) {
+    var cli = new CommandLine(new FedGridCommand(in, out, err));
     cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
     cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);

@@ -18,13 +18,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code fedgrid node start|list}: run a node at a data owner, or list the gateway's nodes. */
+/** {@code fedgrid node start|list|join-token}: run a node at a data owner, list the gateway's nodes, or issue join tokens. */
 @Command(
     name = "node",
-    description = "Run a node that serves local datasets to the grid (rows never leave it), or list the nodes a gateway knows.",
-    subcommands = {NodeCommand.Start.class, NodeCommand.ListNodes.class},
+    description = {"Run a node that serves local datasets to the grid (rows never leave it), list the nodes a gateway knows,",
+      "or issue the single-use join tokens new nodes enrol with."},
+    subcommands = {NodeCommand.Start.class, NodeCommand.ListNodes.class, JoinTokenCommand.class},
     footer = {"", "Example:",
-      "  fedgrid node start --gateway 127.0.0.1:7601 --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign",
+      "  fedgrid node join-token create --name hospital-a",
+      "  fedgrid node start --gateway 127.0.0.1:7601 --name hospital-a --join-token fgj_... \\",
+      "      --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign",
       "  fedgrid node list"})
 public final class NodeCommand implements Runnable {
   @Mixin HelpOption help;
@@ -33,7 +36,7 @@ public final class NodeCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing a subcommand: start or list");
+    throw new ParameterException(spec.commandLine(), "missing a subcommand: start, list or join-token");
   }
 
   @Command(
@@ -41,12 +44,14 @@ public final class NodeCommand implements Runnable {
       description = {
         "Start a node: load the datasets, register their metadata (shape, row counts, column means and",
         "standard deviations, class counts; never a row) with the gateway, then pull and run training tasks",
-        "until Ctrl-C (or SIGTERM) stops it cleanly. The node keeps its id in --data-dir across restarts."
+        "until Ctrl-C (or SIGTERM) stops it cleanly. A new node enrols with a single-use join token from an",
+        "administrator (--join-token); it keeps the id it gets in --data-dir, so restarts need no token."
       },
       footer = {"", "Dataset option keys: name, path, label, test (held-out fraction, default 0.2), tags (comma-separated),",
         "visibility (public|private, default private), format (csv|idx, default from the path), ignore (columns, ';'-separated), seed,",
         "kind (categorical|continuous: the CSV label's kind; give it when a node's rows may lack some classes).",
         "", "Example:",
+        "  export FEDGRID_JOIN_TOKEN=fgj_...        # from 'fedgrid node join-token create --name hospital-a'",
         "  fedgrid node start --gateway 127.0.0.1:7601 --name hospital-a \\",
         "      --dataset name=cancer,path=data/breast_cancer_wisconsin.csv,label=benign,test=0.2,tags=health,oncology",
         "  fedgrid node start --gateway localhost:7601 --tls-dir ~/.fedgrid/pki/node/hospital-a --dataset name=cancer,...",
@@ -79,6 +84,12 @@ public final class NodeCommand implements Runnable {
           "(from 'fedgrid pki issue node NAME'); the gateway's certificate must name the --gateway host. Default: none (plaintext, for now)."})
     Path tlsDir;
 
+    @Option(names = "--join-token", paramLabel = "TOKEN", defaultValue = "${env:FEDGRID_JOIN_TOKEN}",
+        description = {"The single-use join token (fgj_...) a new node enrols with, from 'fedgrid node join-token create'.",
+          "Needed only while --data-dir holds no identity the gateway knows; prefer the env variable, which",
+          "other users cannot see in the process list. Env FEDGRID_JOIN_TOKEN. Default: none."})
+    String joinToken;
+
     @Override
     public Integer call() throws Exception {
       var options = new ArrayList<DatasetOption>();
@@ -89,6 +100,7 @@ public final class NodeCommand implements Runnable {
       }
       if (name != null && !name.isEmpty()) builder.nodeName(name);
       if (tlsDir != null) builder.tlsDir(tlsDir);
+      builder.joinToken(joinToken);
       NodeConfig config = builder.build();
       var out = FedGridCommand.of(spec).out();
       try (NodeDaemon node = NodeDaemon.start(config)) {
@@ -99,6 +111,7 @@ public final class NodeCommand implements Runnable {
         out.println("node ready: " + id + " serving " + options.size() + " dataset(s)");
         out.flush();
         node.awaitTermination();
+        if (node.failure().isPresent()) throw node.failure().get(); // the gateway stopped enrolling it
       }
       return Main.OK;
     }

@@ -2,6 +2,8 @@ package dev.fedgrid.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.model.ModelSpec;
@@ -18,6 +20,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
  * Raw data rows never leave a node. One hospital's data holds unique marker values — a text marker
  * in an identifier column the node is told to ignore, and a numeric marker in a feature cell — and
  * after registration and a training job neither appears in any byte the gateway received (recorded
- * by a TCP proxy between the nodes and the gateway), in its state files, in its log, or in what its
- * control API serves.
+ * by a TCP proxy between the nodes and the gateway), in its state files, in its audit ledger, in
+ * its log, or in what its control API serves.
+ *
+ * <p>The same run checks the owner's secrets: the gateway's first start prints them on one stdout
+ * line and writes them to {@code owner-credential.json}, and nowhere else. The process's stdout and
+ * stderr (its SLF4J log) both go to the log file, and {@link ChildProcess} replaces the two secrets
+ * of exactly that one line (it starts with {@code OWNER_CREDENTIAL}) with {@code <redacted>}; a log
+ * line carrying a secret starts with a timestamp and is kept as it is. So the log holding the
+ * redacted line once and neither secret anywhere proves the gateway printed them once and logged
+ * them never.
  */
 class CanaryIT {
   private static final String NUMERIC_MARKER = "271828.1828";
@@ -50,6 +63,7 @@ class CanaryIT {
         cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign,ignore=record_id", "127.0.0.1:" + proxy.port());
       }
       cluster.awaitNodes(Duration.ofMinutes(3));
+      JsonNode owner = new ObjectMapper().readTree(cluster.ownerCredential().toFile());
       var job = cluster.client().submitJob(new JobSpec("canary", List.of("cancer"), ModelSpec.logisticRegression(), null,
           new StrategyConfig.FedAvg(), 3, 2, 60, true));
       var done = Cluster.awaitJob(cluster, job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(2));
@@ -68,13 +82,46 @@ class CanaryIT {
         for (Path f : files.filter(Files::isRegularFile).toList()) places.add(Files.readAllBytes(f));
       }
       places.add(Files.readAllBytes(cluster.gateway().log()));
+      String ledger = auditLedger(dir.resolve("gateway").resolve("gateway.db"));
+      assertThat(ledger).as("the audit ledger recorded the job").contains(job.id().value());
+      places.add(ledger.getBytes(StandardCharsets.UTF_8));
       byte[] numberAsFloat = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.parseFloat(NUMERIC_MARKER)).array();
       for (byte[] place : places) {
         assertThat(indexOf(place, textMarker.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
         assertThat(indexOf(place, NUMERIC_MARKER.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
         assertThat(indexOf(place, numberAsFloat)).isEqualTo(-1);
       }
+
+      List<String> log = Files.readAllLines(cluster.gateway().log());
+      assertThat(log).filteredOn(l -> l.contains("OWNER_CREDENTIAL")).as("the owner credential line, printed once on stdout")
+          .containsExactly("OWNER_CREDENTIAL user=owner password=<redacted> token=<redacted>");
+      String password = owner.get("password").asText();
+      String token = owner.get("token").asText();
+      assertThat(password).isNotBlank();
+      assertThat(token).startsWith("fgt_");
+      for (String secret : List.of(password, token)) {
+        assertThat(log).as("the gateway log").noneMatch(l -> l.contains(secret));
+        assertThat(api).doesNotContain(secret);
+        try (Stream<Path> files = Files.walk(dir.resolve("gateway"))) {
+          for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.equals(cluster.ownerCredential())).toList()) {
+            assertThat(indexOf(Files.readAllBytes(f), secret.getBytes(StandardCharsets.UTF_8))).as("%s holds an owner secret", f).isEqualTo(-1);
+          }
+        }
+      }
     }
+  }
+
+  /** Every row of the audit ledger as text, read from the gateway's database after it stopped. */
+  private static String auditLedger(Path database) throws SQLException {
+    var text = new StringBuilder();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + database);
+        var rows = c.createStatement().executeQuery("SELECT seq, at, actor, action, target, details, previous_hash, hash FROM audit_events ORDER BY seq")) {
+      while (rows.next()) {
+        for (int i = 1; i <= 8; i++) text.append(rows.getString(i)).append('\t');
+        text.append('\n');
+      }
+    }
+    return text.toString();
   }
 
   /** Adds an identifier column, and in the marked file puts the markers into the first row. */

@@ -69,6 +69,8 @@ class CliCommandsTest {
     var all = new ArrayList<>(List.of(args));
     all.add("--gateway");
     all.add(grid.url());
+    all.add("--token");
+    all.add(grid.owner().token());
     return CliHelpTest.run(all.toArray(String[]::new));
   }
 
@@ -193,12 +195,14 @@ class CliCommandsTest {
   @Test
   void theGatewayComesFromTheEnvironmentWhenNotGiven() {
     System.setProperty("FEDGRID_GATEWAY", grid.url()); // picocli reads system properties before the environment
+    System.setProperty("FEDGRID_TOKEN", grid.owner().token()); // and so does the token's lookup
     try {
       Run r = CliHelpTest.run("job", "list", "--state", "completed");
       assertThat(r.code()).as(r.err()).isZero();
       assertThat(r.out()).contains(trained.id().value());
     } finally {
       System.clearProperty("FEDGRID_GATEWAY");
+      System.clearProperty("FEDGRID_TOKEN");
     }
   }
 

@@ -12,11 +12,13 @@ import dev.fedgrid.api.UnavailableException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -36,6 +38,14 @@ final class Errors {
 
   /** The failure an error answer stands for. */
   static FedGridException fromResponse(int status, byte[] body, String method, URI uri) {
+    return fromResponse(status, body, method, uri, HttpHeaders.of(Map.of(), (a, b) -> true));
+  }
+
+  /**
+   * As {@link #fromResponse(int, byte[], String, URI)}; a {@code Retry-After} header in seconds
+   * becomes {@code details.retryAfterSeconds} when the body did not give it.
+   */
+  static FedGridException fromResponse(int status, byte[] body, String method, URI uri, HttpHeaders headers) {
     String code = null;
     String message = null;
     Map<String, Object> details = Map.of();
@@ -57,13 +67,20 @@ final class Errors {
       message = method + " " + uri + " answered HTTP " + status + (text.isEmpty() ? "" : ": " + text)
           + "; is " + uri.getScheme() + "://" + uri.getAuthority() + " a FedGrid gateway?";
     }
+    var retryAfter = headers.firstValue("Retry-After").filter(v -> v.matches("[0-9]{1,9}"));
+    if (retryAfter.isPresent() && !details.containsKey("retryAfterSeconds")) {
+      var withRetry = new LinkedHashMap<>(details);
+      withRetry.put("retryAfterSeconds", Long.parseLong(retryAfter.get()));
+      details = withRetry;
+    }
     return switch (status) {
       case 400, 405, 413, 415 -> new InvalidRequestException(code, message, details);
+      // 401 includes LOGIN_FAILED and LOGIN_RATE_LIMITED: both are failures to prove who one is
       case 401 -> new UnauthenticatedException(code, message, details);
       case 403 -> new PermissionDeniedException(code, message, details);
       case 404 -> new NotFoundException(code, message, details);
       case 409 -> new ConflictException(code, message, details);
-      case 502, 503, 504 -> new UnavailableException(code, message, details);
+      case 429, 502, 503, 504 -> new UnavailableException(code, message, details);
       default -> new InternalException(code, message, details);
     };
   }

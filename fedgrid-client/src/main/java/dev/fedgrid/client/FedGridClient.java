@@ -9,15 +9,31 @@ import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.InternalException;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.JoinTokenId;
 import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.TokenId;
 import dev.fedgrid.api.UnavailableException;
+import dev.fedgrid.api.dataset.DatasetGrant;
 import dev.fedgrid.api.dataset.DatasetInfo;
+import dev.fedgrid.api.dataset.DatasetQuery;
 import dev.fedgrid.api.dataset.FeatureScaling;
+import dev.fedgrid.api.dataset.Visibility;
+import dev.fedgrid.api.governance.AuditEvent;
+import dev.fedgrid.api.governance.AuditVerification;
+import dev.fedgrid.api.governance.BudgetRequest;
+import dev.fedgrid.api.governance.Permission;
+import dev.fedgrid.api.governance.PrivacyBudget;
+import dev.fedgrid.api.governance.ReleaseRequest;
+import dev.fedgrid.api.governance.ReleaseReview;
+import dev.fedgrid.api.governance.RequestId;
+import dev.fedgrid.api.governance.RequestState;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.node.IssuedJoinToken;
+import dev.fedgrid.api.node.JoinToken;
 import dev.fedgrid.api.node.NodeInfo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,9 +53,12 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -47,21 +66,35 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The Java SDK of FedGrid's control API: submit jobs, follow them live, fetch their models, and
- * browse nodes and datasets.
+ * The Java SDK of FedGrid's control API: submit jobs, follow them live, fetch their models, browse
+ * nodes and datasets, and manage users, roles and API tokens.
+ *
+ * <p>Every call but {@link #health()} and {@link #login} needs a token: a personal API token given
+ * to {@link Builder#token(String)} (or {@code FEDGRID_TOKEN} in the CLI), or the session token of a
+ * login. The client sends it as {@code Authorization: Bearer} on every call, and never logs or
+ * prints it ({@link #toString()} leaves it out).
  *
  * <pre>{@code
- * try (var client = FedGridClient.builder().baseUri(URI.create("http://127.0.0.1:7600")).build()) {
+ * try (var client = FedGridClient.builder().baseUri(URI.create("http://127.0.0.1:7600")).token(token).build()) {
  *   Job job = client.submitJob(spec);
  *   client.watch(job.id(), 0, e -> System.out.println(e.type() + ": " + e.message()));
  *   client.downloadModel(job.id(), Path.of("out"));
+ * }
+ * try (var anonymous = FedGridClient.builder().build();
+ *     var ana = anonymous.login("ana", password)) {
+ *   System.out.println(ana.me().role());
  * }
  * }</pre>
  *
  * <p>Every method throws a {@link FedGridException}: the subclass of the gateway's answer (for
  * example {@link dev.fedgrid.api.NotFoundException} with code {@code JOB_NOT_FOUND}) carrying the
  * gateway's code, message and details, or an {@link UnavailableException} with code {@code
- * GATEWAY_UNREACHABLE} when the gateway cannot be reached. The async variants complete
+ * GATEWAY_UNREACHABLE} when the gateway cannot be reached. A missing, unknown, expired or revoked
+ * token, a failed login and a login refused for too many failures are {@link
+ * dev.fedgrid.api.UnauthenticatedException}s (codes {@code UNAUTHENTICATED}, {@code TOKEN_INVALID},
+ * {@code TOKEN_EXPIRED}, {@code TOKEN_REVOKED}, {@code USER_DISABLED}, {@code LOGIN_FAILED}, {@code
+ * LOGIN_RATE_LIMITED} with {@code details.retryAfterSeconds}); a call the caller's role does not
+ * allow is a {@link dev.fedgrid.api.PermissionDeniedException} ({@code PERMISSION_DENIED}). The async variants complete
  * exceptionally with the same exceptions.
  *
  * <p>Thread-safe: one client may serve many threads. Close it to release its connections.
@@ -80,12 +113,16 @@ public final class FedGridClient implements AutoCloseable {
   private final URI base;
   private final Duration timeout;
   private final int watchRetries;
+  private final String token;
+  private final LoginResult session;
   private final HttpClient http;
 
-  private FedGridClient(Builder b) {
+  private FedGridClient(Builder b, LoginResult session) {
     this.base = b.baseUri;
     this.timeout = b.timeout;
     this.watchRetries = b.watchRetries;
+    this.token = b.token;
+    this.session = session;
     this.http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10))
@@ -101,6 +138,125 @@ public final class FedGridClient implements AutoCloseable {
   /** The gateway this client talks to. */
   public URI baseUri() {
     return base;
+  }
+
+  /** Whether this client sends a token. */
+  public boolean authenticated() {
+    return token != null;
+  }
+
+  /** The login this client's token came from, when {@link #login} made it. */
+  public Optional<LoginResult> session() {
+    return Optional.ofNullable(session);
+  }
+
+  /** The gateway and whether a token is sent; never the token. */
+  @Override
+  public String toString() {
+    return "FedGridClient[" + base + (token == null ? ", no token" : session != null ? ", session of " + session.user().name() : ", with token") + "]";
+  }
+
+  // ---- identity ----
+
+  /**
+   * Logs in with a user name and password and returns a new client with the same options carrying
+   * the session token (see {@link #session()} for its expiry and the user). This client is
+   * unchanged; close both when done.
+   *
+   * @throws dev.fedgrid.api.UnauthenticatedException {@code LOGIN_FAILED} for a wrong user name or
+   *     password (the gateway does not say which), {@code LOGIN_RATE_LIMITED} after too many
+   *     failures, with {@code details.retryAfterSeconds}
+   */
+  public FedGridClient login(String user, String password) {
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(password, "password");
+    byte[] body = toJson(Map.of("user", user, "password", password));
+    LoginResult result = send(request("/login").POST(BodyPublishers.ofByteArray(body)).header("Content-Type", JSON), type(LoginResult.class));
+    return new FedGridClient(copy().token(result.token()), result);
+  }
+
+  /** The caller: the user the token belongs to, with their role's permissions. */
+  public User me() {
+    return send(request("/me").GET(), type(User.class));
+  }
+
+  /** Every user (needs {@code can_manage_users}). */
+  public List<User> users() {
+    return items(request("/users").GET(), User.class);
+  }
+
+  public User user(String name) {
+    return send(request("/users/" + segment(name)).GET(), type(User.class));
+  }
+
+  /**
+   * Creates a user (needs {@code can_manage_users}).
+   *
+   * @param password the new user's password, or {@code null} to have the gateway generate one,
+   *     returned once in {@link NewUser#password()}
+   */
+  public NewUser createUser(String name, String role, String password) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("name", Objects.requireNonNull(name, "name"));
+    body.put("role", Objects.requireNonNull(role, "role"));
+    if (password != null) body.put("password", password);
+    return send(request("/users").POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON), type(NewUser.class));
+  }
+
+  /** Changes a user's role, disabled flag or password; fields of {@code update} left null stay. */
+  public User updateUser(String name, UserUpdate update) {
+    Objects.requireNonNull(update, "update");
+    return send(request("/users/" + segment(name)).method("PATCH", BodyPublishers.ofByteArray(toJson(update))).header("Content-Type", JSON), type(User.class));
+  }
+
+  /** Every role, built-in and custom. */
+  public List<Role> roles() {
+    return items(request("/roles").GET(), Role.class);
+  }
+
+  /** Creates a custom role (needs {@code can_edit_roles}). */
+  public Role createRole(String name, String description, Set<Permission> permissions) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("name", Objects.requireNonNull(name, "name"));
+    body.put("description", description == null ? "" : description);
+    body.put("permissions", sorted(permissions));
+    return send(request("/roles").POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON), type(Role.class));
+  }
+
+  /** Replaces a custom role's description and permissions (needs {@code can_edit_roles}). */
+  public Role updateRole(String name, String description, Set<Permission> permissions) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("description", description == null ? "" : description);
+    body.put("permissions", sorted(permissions));
+    return send(request("/roles/" + segment(name)).PUT(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON), type(Role.class));
+  }
+
+  /** Deletes a custom role no user has (needs {@code can_edit_roles}). */
+  public void deleteRole(String name) {
+    send(request("/roles/" + segment(name)).DELETE(), null);
+  }
+
+  /** The caller's own API tokens, login sessions included; never their secrets. */
+  public List<ApiToken> tokens() {
+    return items(request("/tokens").GET(), ApiToken.class);
+  }
+
+  /**
+   * Issues a personal API token for the caller.
+   *
+   * @param expiresInDays days until it expires, in [1, 365], or 0 for the gateway's default (90)
+   * @return the token's secret, shown this once, and its description
+   */
+  public IssuedToken createToken(String name, int expiresInDays) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("name", Objects.requireNonNull(name, "name"));
+    if (expiresInDays != 0) body.put("expiresInDays", expiresInDays);
+    return send(request("/tokens").POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON), type(IssuedToken.class));
+  }
+
+  /** Revokes one of the caller's tokens; it stops working at once. */
+  public void revokeToken(TokenId id) {
+    send(request("/tokens/" + Objects.requireNonNull(id, "id")).DELETE(), null);
   }
 
   // ---- jobs ----
@@ -177,20 +333,178 @@ public final class FedGridClient implements AutoCloseable {
   }
 
   /**
+   * Issues a single-use join token with which one new node enrols (needs {@code
+   * can_manage_infrastructure}). The secret is in the answer only: the gateway keeps its hash.
+   *
+   * @param nodeName the only node name it enrols, or {@code null} for any
+   * @param expiresInHours its lifetime, 1 to 720 hours, or 0 for the gateway's default (24)
+   */
+  public IssuedJoinToken createJoinToken(String nodeName, int expiresInHours) {
+    var body = new LinkedHashMap<String, Object>();
+    if (nodeName != null) body.put("name", nodeName);
+    if (expiresInHours != 0) body.put("expiresInHours", expiresInHours);
+    return send(
+        request("/nodes/join-tokens").POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON),
+        type(IssuedJoinToken.class));
+  }
+
+  /** Every join token, newest first, with its state; never a secret (needs {@code can_manage_infrastructure}). */
+  public List<JoinToken> joinTokens() {
+    return items(request("/nodes/join-tokens").GET(), JoinToken.class);
+  }
+
+  /** Revokes an unused join token; revoking a revoked one changes nothing. */
+  public JoinToken revokeJoinToken(JoinTokenId id) {
+    return send(request("/nodes/join-tokens/" + id).DELETE(), type(JoinToken.class));
+  }
+
+  /**
    * The dataset catalogue.
    *
-   * @param name only datasets with exactly this name, or {@code null} for all
+   * @param name only datasets whose name contains this (ignoring case), or {@code null} for all
    * @param tag only datasets with this tag, or {@code null} for all
    */
   public List<DatasetInfo> datasets(String name, String tag) {
-    var query = new ArrayList<String>();
-    if (name != null && !name.isBlank()) query.add("name=" + encode(name));
-    if (tag != null && !tag.isBlank()) query.add("tag=" + encode(tag));
-    return items(request("/datasets" + (query.isEmpty() ? "" : "?" + String.join("&", query))).GET(), DatasetInfo.class);
+    return datasets(DatasetQuery.all().withName(name).withTag(tag));
+  }
+
+  /** The catalogue's datasets matching {@code query}: metadata only, never rows. */
+  public List<DatasetInfo> datasets(DatasetQuery query) {
+    var q = new ArrayList<String>();
+    if (query.text() != null) q.add("q=" + encode(query.text()));
+    if (query.name() != null) q.add("name=" + encode(query.name()));
+    if (query.tag() != null) q.add("tag=" + encode(query.tag()));
+    if (query.column() != null) q.add("column=" + encode(query.column()));
+    if (query.visibility() != null) q.add("visibility=" + (query.visibility() == Visibility.PUBLIC ? "public" : "private"));
+    return items(request("/datasets" + (q.isEmpty() ? "" : "?" + String.join("&", q))).GET(), DatasetInfo.class);
+  }
+
+  /**
+   * Sets a dataset's visibility (needs {@code can_upload_data}); it overrides what the node
+   * declared.
+   */
+  public DatasetInfo setDatasetVisibility(DatasetId id, Visibility visibility) {
+    Objects.requireNonNull(visibility, "visibility");
+    byte[] body = toJson(Map.of("visibility", visibility));
+    return send(request("/datasets/" + id).method("PATCH", BodyPublishers.ofByteArray(body)).header("Content-Type", JSON), type(DatasetInfo.class));
+  }
+
+  /** The grants on a dataset: all of them for those who manage grants, else the caller's own. */
+  public List<DatasetGrant> datasetGrants(DatasetId id) {
+    return items(request("/datasets/" + id + "/grants").GET(), DatasetGrant.class);
+  }
+
+  /**
+   * Gives {@code user} exactly these rights on a dataset, replacing what they held. Adding {@code
+   * process} needs {@code can_upload_data}, adding {@code downloadResults} {@code
+   * can_triage_requests}; nobody grants to themselves ({@code SELF_GRANT_DENIED}).
+   *
+   * @throws dev.fedgrid.api.NotFoundException {@code USER_NOT_FOUND} for an unknown user
+   */
+  public DatasetGrant grantDataset(DatasetId id, String user, boolean process, boolean downloadResults) {
+    byte[] body = toJson(Map.of("process", process, "downloadResults", downloadResults));
+    return send(request("/datasets/" + id + "/grants/" + segment(user)).PUT(BodyPublishers.ofByteArray(body)).header("Content-Type", JSON), type(DatasetGrant.class));
+  }
+
+  /** Takes every right on a dataset away from {@code user}. */
+  public void revokeDatasetGrant(DatasetId id, String user) {
+    send(request("/datasets/" + id + "/grants/" + segment(user)).DELETE(), null);
   }
 
   public DatasetInfo dataset(DatasetId id) {
     return send(request("/datasets/" + id).GET(), type(DatasetInfo.class));
+  }
+
+  // ---- privacy budgets and requests ----
+
+  /**
+   * Sets a user's privacy budget on a dataset (needs {@code can_manage_privacy_budget}).
+   *
+   * @param epsilon the total epsilon the user may spend on the dataset, at least 0
+   * @param delta the largest delta a job of theirs may run at, in [0, 1)
+   */
+  public PrivacyBudget setBudget(String user, DatasetId dataset, double epsilon, double delta) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("epsilon", epsilon);
+    body.put("delta", delta);
+    return send(
+        request("/budgets/" + segment(user) + "/" + Objects.requireNonNull(dataset, "dataset")).PUT(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON),
+        type(PrivacyBudget.class));
+  }
+
+  /**
+   * Budgets with what is spent, reserved and remaining: the caller's own, or anyone's for an officer.
+   *
+   * @param user only this user's, or {@code null}
+   * @param dataset only on this dataset, or {@code null}
+   */
+  public List<PrivacyBudget> budgets(String user, DatasetId dataset) {
+    var query = new ArrayList<String>();
+    if (user != null && !user.isBlank()) query.add("user=" + encode(user));
+    if (dataset != null) query.add("dataset=" + dataset);
+    return items(request("/budgets" + (query.isEmpty() ? "" : "?" + String.join("&", query))).GET(), PrivacyBudget.class);
+  }
+
+  /** Asks for {@code epsilon} more on a dataset, with a reason (needs {@code can_make_data_requests}). */
+  public BudgetRequest requestBudget(DatasetId dataset, double epsilon, String reason) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("dataset", Objects.requireNonNull(dataset, "dataset").value());
+    body.put("epsilon", epsilon);
+    body.put("reason", reason);
+    return send(request("/budget-requests").POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON), type(BudgetRequest.class));
+  }
+
+  /** Budget requests, newest first: the caller's own, or everyone's for an officer; {@code state} may be null. */
+  public List<BudgetRequest> budgetRequests(RequestState state) {
+    return items(request("/budget-requests" + (state == null ? "" : "?state=" + state.wireName())).GET(), BudgetRequest.class);
+  }
+
+  public BudgetRequest budgetRequest(RequestId id) {
+    return send(request("/budget-requests/" + id).GET(), type(BudgetRequest.class));
+  }
+
+  /** Approves a budget request, raising the budget by its epsilon; {@code comment} may be null. */
+  public BudgetRequest approveBudgetRequest(RequestId id, String comment) {
+    return send(decision("/budget-requests/" + id + "/approve", comment), type(BudgetRequest.class));
+  }
+
+  /** Denies a budget request; the comment says why. */
+  public BudgetRequest denyBudgetRequest(RequestId id, String comment) {
+    return send(decision("/budget-requests/" + id + "/deny", comment), type(BudgetRequest.class));
+  }
+
+  /** Asks for the release of a finished job's held results (the job's owner only). */
+  public ReleaseRequest requestRelease(JobId job, String reason) {
+    var body = new LinkedHashMap<String, Object>();
+    body.put("reason", reason);
+    return send(request("/jobs/" + Objects.requireNonNull(job, "job") + "/release-requests").POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON),
+        type(ReleaseRequest.class));
+  }
+
+  /** Release requests, newest first: the caller's own, or everyone's with {@code can_triage_requests}; {@code state} may be null. */
+  public List<ReleaseRequest> releaseRequests(RequestState state) {
+    return items(request("/release-requests" + (state == null ? "" : "?state=" + state.wireName())).GET(), ReleaseRequest.class);
+  }
+
+  /** A release request with everything needed to decide it. */
+  public ReleaseReview releaseReview(RequestId id) {
+    return send(request("/release-requests/" + id).GET(), type(ReleaseReview.class));
+  }
+
+  /** Approves a release request (needs {@code can_triage_requests}); {@code comment} may be null. */
+  public ReleaseRequest approveRelease(RequestId id, String comment) {
+    return send(decision("/release-requests/" + id + "/approve", comment), type(ReleaseRequest.class));
+  }
+
+  /** Denies a release request (needs {@code can_triage_requests}); the comment says why. */
+  public ReleaseRequest denyRelease(RequestId id, String comment) {
+    return send(decision("/release-requests/" + id + "/deny", comment), type(ReleaseRequest.class));
+  }
+
+  private HttpRequest.Builder decision(String path, String comment) {
+    var body = new LinkedHashMap<String, Object>();
+    if (comment != null) body.put("comment", comment);
+    return request(path).POST(BodyPublishers.ofByteArray(toJson(body))).header("Content-Type", JSON);
   }
 
   // ---- models ----
@@ -215,7 +529,7 @@ public final class FedGridClient implements AutoCloseable {
       HttpResponse<InputStream> res = http.send(request("/jobs/" + id + "/model").GET().build(), BodyHandlers.ofInputStream());
       Path partial;
       try (InputStream body = res.body()) {
-        if (res.statusCode() != 200) throw Errors.fromResponse(res.statusCode(), body.readAllBytes(), "GET", res.uri());
+        if (res.statusCode() != 200) throw Errors.fromResponse(res.statusCode(), body.readAllBytes(), "GET", res.uri(), res.headers());
         Files.createDirectories(dir);
         partial = Files.createTempFile(dir, "model", ".part");
         temporary.add(partial);
@@ -258,6 +572,70 @@ public final class FedGridClient implements AutoCloseable {
       throw new InvalidRequestException(
           "INVALID_MODEL_FILE", "the downloaded model's metadata cannot be read (" + e.getMessage() + "); is the gateway a compatible FedGrid version?");
     }
+  }
+
+  // ---- audit ----
+
+  /**
+   * One page of audit events matching {@code filter}, oldest first (needs {@code
+   * can_triage_requests} or {@code can_manage_users}). Continue with {@code
+   * filter.withAfter(page.nextAfter())}.
+   */
+  public AuditPage auditEvents(AuditFilter filter) {
+    Objects.requireNonNull(filter, "filter");
+    return send(request("/audit/events" + filter.query(filter.after(), true)).GET(), type(AuditPage.class));
+  }
+
+  /**
+   * Follows the audit ledger live, calling {@code consumer} for each matching event after {@code
+   * filter.after()} in order. Runs until the consumer throws, the thread is interrupted or, when the
+   * filter has {@code until}, that time has passed; a dropped connection is resumed without losing
+   * or repeating events, as {@link #watch} does.
+   */
+  public void followAudit(AuditFilter filter, Consumer<AuditEvent> consumer) {
+    Objects.requireNonNull(filter, "filter");
+    Objects.requireNonNull(consumer, "consumer");
+    long last = filter.after();
+    int failures = 0;
+    while (true) {
+      Attempt attempt = stream("/audit/events/stream" + filter.query(last, false), last, event -> consumer.accept(auditEvent(event)));
+      if (attempt.last() > last) failures = 0;
+      last = attempt.last();
+      UnavailableException failure = attempt.dropped();
+      if (failure == null) {
+        if (filter.until() != null && Instant.now().isAfter(filter.until())) return;
+        failure = new UnavailableException("AUDIT_STREAM_ENDED", "the audit event stream ended; the gateway may be stopping");
+      }
+      if (++failures > watchRetries) throw failure;
+      try {
+        Thread.sleep(Math.min(5_000L, 250L << Math.min(failures - 1, 10)));
+      } catch (InterruptedException e) {
+        throw Errors.fromTransport(e, base, timeout);
+      }
+    }
+  }
+
+  private static AuditEvent auditEvent(SseParser.Event event) {
+    try {
+      return ClientJson.MAPPER.readValue(event.data(), AuditEvent.class);
+    } catch (IOException e) {
+      throw new InternalException(
+          "UNEXPECTED_RESPONSE", "the audit stream sent an event this client cannot read (" + e.getMessage() + "); is the gateway a compatible FedGrid version?");
+    }
+  }
+
+  /** Checks the audit ledger's hash chain (needs {@code can_triage_requests} or {@code can_manage_users}). */
+  public AuditVerification verifyAudit() {
+    return verifyAudit(null);
+  }
+
+  /**
+   * As {@link #verifyAudit()}; with {@code expectedHead} (a {@link AuditVerification#headHash()}
+   * kept from earlier) it also finds a ledger rewritten consistently since.
+   */
+  public AuditVerification verifyAudit(String expectedHead) {
+    String query = expectedHead == null || expectedHead.isBlank() ? "" : "?expectedHead=" + encode(expectedHead.strip());
+    return send(request("/audit/verify" + query).POST(BodyPublishers.noBody()), type(AuditVerification.class));
   }
 
   // ---- events ----
@@ -305,7 +683,15 @@ public final class FedGridClient implements AutoCloseable {
 
   /** Reads one connection's events; a failure other than "unavailable" is thrown. */
   private Attempt stream(JobId id, long after, Consumer<JobEventView> consumer) {
-    HttpRequest.Builder b = request("/jobs/" + id + "/events" + (after > 0 ? "?after=" + after : ""))
+    return stream("/jobs/" + id + "/events" + (after > 0 ? "?after=" + after : ""), after, event -> consumer.accept(view(event)));
+  }
+
+  /**
+   * Reads one connection of a server-sent event stream whose ids are sequence numbers, delivering
+   * each event after {@code after} once; a failure other than "unavailable" is thrown.
+   */
+  private Attempt stream(String path, long after, Consumer<SseParser.Event> consumer) {
+    HttpRequest.Builder b = request(path)
         .GET()
         .setHeader("Accept", "text/event-stream");
     if (after > 0) b.header("Last-Event-ID", Long.toString(after));
@@ -315,13 +701,13 @@ public final class FedGridClient implements AutoCloseable {
       try (Stream<String> lines = res.body()) {
         if (res.statusCode() != 200) {
           String body = lines.collect(Collectors.joining("\n"));
-          throw Errors.fromResponse(res.statusCode(), body.getBytes(StandardCharsets.UTF_8), "GET", res.uri());
+          throw Errors.fromResponse(res.statusCode(), body.getBytes(StandardCharsets.UTF_8), "GET", res.uri(), res.headers());
         }
         var parser = new SseParser(event -> {
-          JobEventView view = view(event);
-          if (view.seq() > 0 && view.seq() <= last[0]) return; // never deliver twice
-          consumer.accept(view);
-          last[0] = Math.max(last[0], view.seq());
+          long seq = sequence(event);
+          if (seq > 0 && seq <= last[0]) return; // never deliver twice
+          consumer.accept(event);
+          last[0] = Math.max(last[0], seq);
         });
         lines.forEach(parser::line);
       }
@@ -335,13 +721,17 @@ public final class FedGridClient implements AutoCloseable {
     }
   }
 
-  private static JobEventView view(SseParser.Event event) {
-    long seq;
+  /** An event's sequence number from its SSE id; 0 when it has none. */
+  private static long sequence(SseParser.Event event) {
     try {
-      seq = Long.parseLong(event.id());
+      return Long.parseLong(event.id());
     } catch (NumberFormatException | NullPointerException e) {
-      seq = 0;
+      return 0;
     }
+  }
+
+  private static JobEventView view(SseParser.Event event) {
+    long seq = sequence(event);
     try {
       JsonNode data = ClientJson.MAPPER.readTree(event.data());
       if (data.isObject()) {
@@ -376,10 +766,17 @@ public final class FedGridClient implements AutoCloseable {
   // ---- plumbing ----
 
   private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + API + path))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + API + path))
         .timeout(timeout)
         .header("Accept", JSON)
         .header("User-Agent", "fedgrid-client");
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    return b;
+  }
+
+  /** A builder with this client's options, token included. */
+  private Builder copy() {
+    return builder().baseUri(base).timeout(timeout).watchRetries(watchRetries).token(token);
   }
 
   private <T> T send(HttpRequest.Builder request, JavaType type) {
@@ -409,7 +806,7 @@ public final class FedGridClient implements AutoCloseable {
     }
     return sent.handle((res, error) -> {
       if (error != null) throw Errors.fromTransport(error, base, timeout);
-      if (res.statusCode() / 100 != 2) throw Errors.fromResponse(res.statusCode(), res.body(), request.method(), request.uri());
+      if (res.statusCode() / 100 != 2) throw Errors.fromResponse(res.statusCode(), res.body(), request.method(), request.uri(), res.headers());
       if (type == null) return null;
       try {
         return ClientJson.MAPPER.readValue(res.body(), type);
@@ -448,6 +845,17 @@ public final class FedGridClient implements AutoCloseable {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
+  /** A path segment: encoded, spaces as %20. */
+  private static String segment(String s) {
+    Objects.requireNonNull(s, "name");
+    if (s.isBlank()) throw new InvalidRequestException("INVALID_NAME", "a name in a request path must not be blank");
+    return encode(s).replace("+", "%20");
+  }
+
+  private static List<String> sorted(Set<Permission> permissions) {
+    return permissions == null ? List.of() : permissions.stream().sorted().map(Permission::wireName).toList();
+  }
+
   /**
    * Configures a {@link FedGridClient}. Every option has a default; {@link #build()} checks them.
    *
@@ -457,8 +865,25 @@ public final class FedGridClient implements AutoCloseable {
     private URI baseUri = DEFAULT_BASE_URI;
     private Duration timeout = DEFAULT_TIMEOUT;
     private int watchRetries = DEFAULT_WATCH_RETRIES;
+    private String token;
 
     private Builder() {}
+
+    /**
+     * The API token sent as {@code Authorization: Bearer} on every call (default: none, which only
+     * {@link FedGridClient#health()} and {@link FedGridClient#login} accept): a personal token from
+     * {@code fedgrid token create} or a session token from a login. {@code null} sends none.
+     */
+    public Builder token(String token) {
+      this.token = token == null ? null : token.strip();
+      return this;
+    }
+
+    /** The options, never the token. */
+    @Override
+    public String toString() {
+      return "FedGridClient.Builder[" + baseUri + ", timeout " + timeout + (token == null ? ", no token" : ", with token") + "]";
+    }
 
     /** The gateway's control API, such as {@code http://127.0.0.1:7600} (the default). */
     public Builder baseUri(URI baseUri) {
@@ -511,7 +936,10 @@ public final class FedGridClient implements AutoCloseable {
       if (watchRetries < 0 || watchRetries > 1000) {
         throw new InvalidRequestException("INVALID_WATCH_RETRIES", "watchRetries must be in [0, 1000], got " + watchRetries);
       }
-      return new FedGridClient(this);
+      if (token != null && (token.isEmpty() || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+        throw new InvalidRequestException("INVALID_TOKEN_FORMAT", "an API token is one word of printable ASCII (such as fgt_...); check what was passed as the token");
+      }
+      return new FedGridClient(this, null);
     }
   }
 }

@@ -92,12 +92,13 @@ class FedGridClientTest {
     JobSpec spec = TestGrid.spec("submitted", 1, 2);
     Job job;
     try (var relay = new FlakyRelay(grid.uri(), Break.NONE, 0);
-        var c = FedGridClient.builder().baseUri(relay.uri()).build()) {
+        var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       job = c.submitJob(spec);
       assertThat(relay.requests()).singleElement().satisfies(r -> {
         assertThat(r.method()).isEqualTo("POST");
         assertThat(r.path()).isEqualTo("/api/v1/jobs");
-        assertThat(r.headers()).containsEntry("Content-Type", "application/json").containsEntry("Accept", "application/json");
+        assertThat(r.headers()).containsEntry("Content-Type", "application/json").containsEntry("Accept", "application/json")
+            .containsEntry("Authorization", "Bearer " + grid.owner().token());
       });
     }
     assertThat(job.state()).isEqualTo(JobState.QUEUED);
@@ -351,7 +352,7 @@ class FedGridClientTest {
     try (var c = FedGridClient.builder().baseUri("http://example.org:7600///").build()) {
       assertThat(c.baseUri()).isEqualTo(URI.create("http://example.org:7600"));
     }
-    try (var c = FedGridClient.builder().baseUri(grid.uri() + "/").build()) {
+    try (var c = FedGridClient.builder().baseUri(grid.uri() + "/").token(grid.owner().token()).build()) {
       assertThat(c.health().status()).as("a trailing slash still reaches the API").isEqualTo("ok");
     }
   }
@@ -417,7 +418,7 @@ class FedGridClientTest {
   void watchResumesADroppedStreamWithLastEventId() throws Exception {
     List<JobEventView> all = watch(client, trained.id(), 0);
     try (var relay = new FlakyRelay(grid.uri(), Break.DROP, 2);
-        var c = FedGridClient.builder().baseUri(relay.uri()).build()) {
+        var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       assertThat(watch(c, trained.id(), 0)).as("nothing lost, nothing twice").containsExactlyElementsOf(all);
       assertThat(relay.streams())
           .extracting(FlakyRelay.Request::query, r -> r.headers().get("Last-Event-ID"), r -> r.headers().get("Accept"))
@@ -429,7 +430,7 @@ class FedGridClientTest {
   void watchReconnectsWhenTheStreamEndsBeforeTheJob() throws Exception {
     Job waiting = queued("watched");
     try (var relay = new FlakyRelay(grid.uri(), Break.END, 1);
-        var c = FedGridClient.builder().baseUri(relay.uri()).build()) {
+        var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       CompletableFuture<List<JobEventView>> watching = CompletableFuture.supplyAsync(() -> watch(c, waiting.id(), 0));
       while (relay.streams().size() < 2) {
         assertThat(watching).isNotDone();
@@ -445,7 +446,7 @@ class FedGridClientTest {
   void watchOfAnUnknownJobFailsAtOnce() throws Exception {
     JobId id = JobId.random();
     try (var relay = new FlakyRelay(grid.uri(), Break.NONE, 0);
-        var c = FedGridClient.builder().baseUri(relay.uri()).build()) {
+        var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       assertThatThrownBy(() -> c.watch(id, 0, e -> {})).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.code()).isEqualTo("JOB_NOT_FOUND"));
       assertThat(relay.requests()).hasSize(1);
     }

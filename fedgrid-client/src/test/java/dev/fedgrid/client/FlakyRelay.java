@@ -43,7 +43,7 @@ final class FlakyRelay implements AutoCloseable {
   }
 
   /** The request headers the relay passes on, and records. */
-  private static final List<String> HEADERS = List.of("Accept", "Content-Type", "Last-Event-ID");
+  private static final List<String> HEADERS = List.of("Accept", "Content-Type", "Last-Event-ID", "Authorization");
 
   /**
    * One request the relay carried: method, path, raw query (or null) and those of {@link #HEADERS}

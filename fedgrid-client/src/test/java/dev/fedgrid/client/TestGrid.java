@@ -33,6 +33,11 @@ import java.util.Map;
  * (tagged {@code medical}). The nodes train with {@link PlusOne}, the stand-in for the ML port
  * (the DJL engine passes its own contract test), so a round takes milliseconds.
  *
+ * <p>The grid's client is the gateway's owner, authenticated as a person would be on a fresh
+ * gateway: with the token of the one-time owner credential the first start wrote to {@value
+ * Gateway#OWNER_CREDENTIAL_FILE} in the gateway's data directory. Each node enrols with a join
+ * token the owner issued for its name.
+ *
  * <p>Start one per test class; closing it stops the nodes, then the gateway. Not thread-safe.
  */
 final class TestGrid implements AutoCloseable {
@@ -42,17 +47,38 @@ final class TestGrid implements AutoCloseable {
 
   private final Gateway gateway;
   private final List<NodeDaemon> nodes = new ArrayList<>();
+  private final Owner owner;
   private final FedGridClient client;
 
-  private TestGrid(Gateway gateway) {
+  /** The one-time owner credential of a fresh gateway. */
+  record Owner(String user, String password, String token) {
+    @Override
+    public String toString() {
+      return "Owner[" + user + "]";
+    }
+  }
+
+  private TestGrid(Gateway gateway, Owner owner) {
     this.gateway = gateway;
-    this.client = FedGridClient.builder().baseUri(uri()).timeout(Duration.ofSeconds(20)).build();
+    this.owner = owner;
+    this.client = FedGridClient.builder().baseUri(uri()).token(owner.token()).timeout(Duration.ofSeconds(20)).build();
+  }
+
+  /** Starts a gateway alone under {@code dir}, with no nodes. */
+  static TestGrid gatewayOnly(Path dir) throws Exception {
+    var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(100));
+    Gateway gateway = Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing));
+    try {
+      return new TestGrid(gateway, owner(dir.resolve("gateway")));
+    } catch (Exception | Error e) {
+      gateway.close();
+      throw e;
+    }
   }
 
   /** Starts the gateway and both nodes under {@code dir}; returns once the nodes have registered. */
   static TestGrid start(Path dir) throws Exception {
-    var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(100));
-    var grid = new TestGrid(Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing)));
+    var grid = gatewayOnly(dir);
     try {
       List<String> lines = Files.readAllLines(repoFile("data/breast_cancer_wisconsin.csv"));
       var engine = new PlusOne();
@@ -64,6 +90,7 @@ final class TestGrid implements AutoCloseable {
         NodeConfig config = NodeConfig.builder()
             .gateway("127.0.0.1", grid.gateway.fleetPort())
             .nodeName(name)
+            .joinToken(grid.client.createJoinToken(name, 1).token())
             .dataDir(dir.resolve(name))
             .dataset(DatasetOption.parse("name=" + DATASET + ",path=" + csv + ",label=benign,tags=medical,visibility=public"))
             .pollWait(Duration.ofSeconds(2))
@@ -84,9 +111,25 @@ final class TestGrid implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + gateway.controlPort());
   }
 
-  /** A client of the control API, closed with the grid. */
+  /** A client of the control API with the owner's token, closed with the grid. */
   FedGridClient client() {
     return client;
+  }
+
+  /** The owner's one-time credential. */
+  Owner owner() {
+    return owner;
+  }
+
+  /** Reads the owner credential a gateway's first start wrote into {@code gatewayDir}, waiting up to 10 s for it. */
+  static Owner owner(Path gatewayDir) throws IOException, InterruptedException {
+    Path file = gatewayDir.resolve(Gateway.OWNER_CREDENTIAL_FILE);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!Files.exists(file)) {
+      if (System.nanoTime() > deadline) throw new AssertionError("the gateway wrote no " + file + " within 10 s of its first start");
+      Thread.sleep(20);
+    }
+    return ClientJson.MAPPER.readValue(file.toFile(), Owner.class);
   }
 
   /** A logistic regression on {@value #DATASET} for {@code rounds} rounds with at least {@code minNodes} nodes. */

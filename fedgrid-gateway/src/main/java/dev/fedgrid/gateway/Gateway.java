@@ -1,17 +1,32 @@
 package dev.fedgrid.gateway;
 
+import dev.fedgrid.gateway.access.JoinTokens;
+import dev.fedgrid.gateway.access.DatasetAccess;
+import dev.fedgrid.gateway.access.IdentityService;
+import dev.fedgrid.gateway.access.OwnerCredential;
+import dev.fedgrid.gateway.audit.AuditLog;
+import dev.fedgrid.gateway.privacy.BudgetAdmission;
+import dev.fedgrid.gateway.privacy.PrivacyBudgets;
+import dev.fedgrid.gateway.requests.ReleaseRequests;
 import dev.fedgrid.gateway.control.ControlServer;
 import dev.fedgrid.gateway.fleet.FleetServer;
 import dev.fedgrid.gateway.fleet.FleetServerOptions;
 import dev.fedgrid.gateway.jobs.Coordinator;
+import dev.fedgrid.gateway.jobs.JobAdmission;
+import dev.fedgrid.gateway.state.SqlDatabase;
 import dev.fedgrid.gateway.state.SqlStateStore;
-import dev.fedgrid.gateway.state.StateStore;
 import dev.fedgrid.security.TlsMaterial;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,14 +40,17 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
-  private final StateStore store;
+  /** The file the owner's first-start credential is written to, inside the data directory. */
+  public static final String OWNER_CREDENTIAL_FILE = "owner-credential.json";
+
+  private final SqlDatabase db;
   private final Coordinator coordinator;
   private final FleetServer fleet;
   private final ControlServer control;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  private Gateway(StateStore store, Coordinator coordinator, FleetServer fleet, ControlServer control) {
-    this.store = store;
+  private Gateway(SqlDatabase db, Coordinator coordinator, FleetServer fleet, ControlServer control) {
+    this.db = db;
     this.coordinator = coordinator;
     this.fleet = fleet;
     this.control = control;
@@ -40,7 +58,11 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Opens the state in {@code config.dataDir()}, resumes running jobs and starts both APIs; the
-   * fleet API on mutual TLS when {@code config.fleetTlsDir()} is given.
+   * fleet API on mutual TLS when {@code config.fleetTlsDir()} is given. On the first start (no
+   * users yet) it creates the user {@code owner}, prints {@code OWNER_CREDENTIAL user=owner
+   * password=… token=…} as one line on standard output and writes the same to {@value
+   * #OWNER_CREDENTIAL_FILE} in the data directory (readable by the owner only); the log says where,
+   * never the secrets.
    *
    * @throws dev.fedgrid.api.InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when
    *     that directory's files are missing, damaged, expired, revoked or not a gateway's
@@ -52,23 +74,62 @@ public final class Gateway implements AutoCloseable {
       throw new UncheckedIOException("cannot create the gateway data directory " + config.dataDir(), e);
     }
     TlsMaterial fleetTls = config.fleetTlsDir().map(dir -> TlsMaterial.load(dir, InstantSource.system()).requireServerAuth()).orElse(null);
-    StateStore store = SqlStateStore.sqlite(config.dataDir().resolve("gateway.db"));
-    Coordinator coordinator = new Coordinator(store, Clock.systemUTC(), config.coordinator());
+    Clock clock = Clock.systemUTC();
+    SqlDatabase db = SqlDatabase.sqlite(config.dataDir().resolve("gateway.db"));
+    Coordinator coordinator = null;
     FleetServer fleet = null;
     try {
+      SqlStateStore store = new SqlStateStore(db);
+      AuditLog audit = new AuditLog(db, clock);
+      IdentityService identity = new IdentityService(db, audit, clock);
+      // Job admissions run, in this order, inside the transaction that stores a submitted job:
+      // dataset grants (DatasetAccess) first, then privacy budget reservations (BudgetAdmission).
+      PrivacyBudgets budgets = new PrivacyBudgets(db, store, audit, clock);
+      DatasetAccess datasets = new DatasetAccess(db, store, audit, clock);
+      List<JobAdmission> admissions = List.of(datasets, new BudgetAdmission(budgets));
+      coordinator = new Coordinator(store, audit, clock, config.coordinator(), admissions);
+      identity.bootstrap().ifPresent(credential -> announce(credential, config.dataDir()));
       coordinator.start();
       fleet = FleetServer.start(
           coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build(),
           fleetTls);
-      ControlServer control = ControlServer.start(coordinator, config.host(), config.controlPort());
+      ControlServer control = ControlServer.builder(coordinator, identity)
+          .budgets(budgets)
+          .joinTokens(new JoinTokens(db, audit, clock))
+          .audit(audit)
+          .datasets(datasets)
+          .releases(new ReleaseRequests(db, store, budgets, audit, datasets::mayDownloadResults, clock))
+          .host(config.host()).port(config.controlPort()).start();
       log.info("gateway started: control API http://{}:{}, fleet API {}:{}, state in {}", config.host(), control.port(), config.host(), fleet.port(), config.dataDir());
-      return new Gateway(store, coordinator, fleet, control);
+      return new Gateway(db, coordinator, fleet, control);
     } catch (RuntimeException e) {
       if (fleet != null) fleet.close();
-      coordinator.close();
-      store.close();
+      if (coordinator != null) coordinator.close();
+      db.close();
       throw e;
     }
+  }
+
+  /** Shows the first-start credential once: one line on stdout, a file for scripts, a log line without secrets. */
+  private static void announce(OwnerCredential credential, Path dataDir) {
+    Path file = dataDir.resolve(OWNER_CREDENTIAL_FILE);
+    var body = new LinkedHashMap<String, String>();
+    body.put("user", credential.user());
+    body.put("password", credential.password());
+    body.put("token", credential.token());
+    try {
+      Files.deleteIfExists(file);
+      if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+      Files.writeString(file, SqlDatabase.json(body) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the owner's credential to " + file, e);
+    }
+    System.out.println("OWNER_CREDENTIAL user=" + credential.user() + " password=" + credential.password() + " token=" + credential.token());
+    System.out.flush();
+    log.warn("first start: created user '{}' with every permission; its password and API token are printed above and in {} "
+        + "(readable only by you). Store them safely, then delete that file; change the password with `fedgrid user passwd`.", credential.user(), file);
   }
 
   public int controlPort() {
@@ -91,7 +152,7 @@ public final class Gateway implements AutoCloseable {
     control.close();
     coordinator.close();
     fleet.close();
-    store.close();
+    db.close();
     stopped.countDown();
     log.info("gateway stopped");
   }

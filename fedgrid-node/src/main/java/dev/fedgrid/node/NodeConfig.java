@@ -40,6 +40,9 @@ import java.util.Optional;
  * @param tlsDir the directory of this node's certificate, key and the project CA ({@code fedgrid
  *     pki issue node NAME}); when present the node dials the gateway over mutual TLS and checks
  *     its certificate and host name, when empty (the default, for now) it dials in plaintext
+ * @param joinToken the single-use join token ({@code fgj_...}, from {@code fedgrid node join-token
+ *     create}) a new node enrols with; needed only while the node has no saved identity the
+ *     gateway knows, and never logged ({@link #toString()} leaves it out)
  */
 public record NodeConfig(
     String gatewayHost,
@@ -55,7 +58,8 @@ public record NodeConfig(
     Duration reconnectMaxBackoff,
     double reconnectJitter,
     InstantSource clock,
-    Optional<Path> tlsDir) {
+    Optional<Path> tlsDir,
+    Optional<String> joinToken) {
   /** The fleet API's default port. */
   public static final int DEFAULT_GATEWAY_PORT = 7601;
   /** Longest poll wait a node asks for; gateways cap it at 30 s by default. */
@@ -92,6 +96,17 @@ public record NodeConfig(
     if (!(reconnectJitter >= 0 && reconnectJitter < 1)) throw invalid("the reconnect jitter must be in [0, 1), got " + reconnectJitter);
     Objects.requireNonNull(clock, "clock");
     tlsDir = tlsDir == null ? Optional.empty() : tlsDir;
+    joinToken = joinToken == null ? Optional.empty() : joinToken.map(String::strip).filter(t -> !t.isEmpty());
+    if (joinToken.isPresent() && !joinToken.get().matches("fgj_[A-Za-z0-9_-]{16,256}")) {
+      throw invalid("the join token is not one: join tokens look like fgj_ followed by 43 letters, digits, '-' or '_'"
+          + " (an API token fgt_... is not a join token); ask an administrator for one ('fedgrid node join-token create')");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "NodeConfig[gateway=" + gateway() + ", nodeName=" + nodeName + ", dataDir=" + dataDir + ", datasets=" + datasets.size()
+        + ", maxConcurrentTasks=" + maxConcurrentTasks + ", tlsDir=" + tlsDir + ", joinToken=" + (joinToken.isPresent() ? "(set)" : "(none)") + "]";
   }
 
   public static Builder builder() {
@@ -142,6 +157,7 @@ public record NodeConfig(
     private double reconnectJitter = 0.2;
     private InstantSource clock = InstantSource.system();
     private Path tlsDir;
+    private String joinToken;
 
     private Builder() {}
 
@@ -248,6 +264,12 @@ public record NodeConfig(
       return this;
     }
 
+    /** Enrol with this single-use join token when the node has no identity the gateway knows; null or blank for none. */
+    public Builder joinToken(String token) {
+      this.joinToken = token;
+      return this;
+    }
+
     /** @throws InvalidRequestException with code {@code INVALID_NODE_CONFIG} naming what is wrong */
     public NodeConfig build() {
       return new NodeConfig(
@@ -264,7 +286,8 @@ public record NodeConfig(
           reconnectMaxBackoff,
           reconnectJitter,
           clock,
-          Optional.ofNullable(tlsDir));
+          Optional.ofNullable(tlsDir),
+          Optional.ofNullable(joinToken));
     }
   }
 }

@@ -1,8 +1,11 @@
 package dev.fedgrid.node;
 
 import dev.fedgrid.api.DatasetId;
+import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.NodeId;
+import dev.fedgrid.api.PermissionDeniedException;
+import dev.fedgrid.api.UnauthenticatedException;
 import dev.fedgrid.api.dataset.DatasetMetadata;
 import dev.fedgrid.ml.DjlTrainingEngine;
 import dev.fedgrid.ml.TrainingEngine;
@@ -54,6 +57,12 @@ import org.slf4j.LoggerFactory;
  * id where the gateway allows. {@link #close()} stops polling, interrupts training in progress
  * (reporting those tasks as failed), closes the connection and returns within a few seconds.
  *
+ * <p>A node without a saved identity the gateway knows enrols with the single-use join token of
+ * {@link NodeConfig#joinToken()}. When the gateway refuses to enrol it (no join token, or one that
+ * is unknown, expired, used, revoked or for another name: codes {@code JOIN_TOKEN_*}) retrying
+ * cannot help, so the node stops: {@link #awaitRegistration} throws the refusal and {@link
+ * #failure()} holds it.
+ *
  * <p>Thread-safe.
  */
 public final class NodeDaemon implements AutoCloseable {
@@ -74,6 +83,8 @@ public final class NodeDaemon implements AutoCloseable {
   private final CountDownLatch firstRegistration = new CountDownLatch(1);
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile NodeIdentity identity;
+  private volatile FedGridException failure;
+  private volatile NodeId forgottenIdentity; // the saved id the gateway last refused, for the refusal's message
   private volatile boolean closing;
   private volatile Thread pollLoop;
   private volatile Thread heartbeatLoop;
@@ -165,12 +176,21 @@ public final class NodeDaemon implements AutoCloseable {
    * Waits until the node has registered with the gateway at least once.
    *
    * @throws TimeoutException when it has not within {@code timeout} (the gateway may be down)
+   * @throws UnauthenticatedException or {@link PermissionDeniedException} with the gateway's code
+   *     ({@code JOIN_TOKEN_REQUIRED}, {@code JOIN_TOKEN_INVALID}, ...) when the gateway refused to
+   *     enrol the node, which has then stopped
    */
   public NodeId awaitRegistration(Duration timeout) throws InterruptedException, TimeoutException {
     if (!firstRegistration.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new TimeoutException("the node did not register with gateway " + config.gateway() + " within " + timeout);
     }
+    if (failure != null) throw failure;
     return nodeId().orElseThrow();
+  }
+
+  /** Why the node stopped by itself (the gateway refused to enrol it); empty unless it did. */
+  public Optional<FedGridException> failure() {
+    return Optional.ofNullable(failure);
   }
 
   /** Blocks until {@link #close()} has finished. */
@@ -250,6 +270,10 @@ public final class NodeDaemon implements AutoCloseable {
         break; // close()
       } catch (GatewayException e) {
         if (closing) break;
+        if (enrolmentRefused(e)) {
+          stopRefused(e);
+          break;
+        }
         if (forgotten(e)) {
           Session s = session.getAndSet(null);
           LOG.warn("node {}: the gateway does not know this node any more ({}); registering again", s == null ? "-" : s.nodeId(), e.code());
@@ -278,6 +302,22 @@ public final class NodeDaemon implements AutoCloseable {
     }
   }
 
+  /** The gateway will not enrol this node with what it presented; asking again cannot help. */
+  private static boolean enrolmentRefused(GatewayException e) {
+    return e.code().startsWith("JOIN_TOKEN_");
+  }
+
+  /** Records the refusal, says what to do, and stops the node (on another thread: close() joins this one). */
+  private void stopRefused(GatewayException e) {
+    NodeId forgotten = forgottenIdentity;
+    String message = "gateway " + config.gateway() + " refused to enrol node '" + config.nodeName() + "'"
+        + (forgotten == null ? "" : " (it no longer accepts the saved identity " + forgotten + ")") + ": " + e.getMessage();
+    failure = e.status() == Status.Code.PERMISSION_DENIED ? new PermissionDeniedException(e.code(), message) : new UnauthenticatedException(e.code(), message);
+    LOG.error("{} ({}); the node stops", message, e.code());
+    firstRegistration.countDown();
+    Thread.ofVirtual().name("fedgrid-node-stop").start(this::close);
+  }
+
   private static boolean forgotten(GatewayException e) {
     return e.unauthenticated() || e.status() == Status.Code.NOT_FOUND;
   }
@@ -289,8 +329,11 @@ public final class NodeDaemon implements AutoCloseable {
       r = client.register(hello(known));
     } catch (GatewayException e) {
       if (known == null || !(forgotten(e) || e.status() == Status.Code.PERMISSION_DENIED)) throw e;
-      LOG.warn("node {}: the gateway refused the saved identity ({}); registering as a new node", known.nodeId(), e.code());
+      LOG.warn(
+          "node {}: the gateway refused the saved identity ({}); enrolling as a new node{}", known.nodeId(), e.code(),
+          config.joinToken().isPresent() ? " with the join token" : ", which needs a join token (--join-token)");
       identity = null;
+      forgottenIdentity = known.nodeId();
       r = client.register(hello(null));
     }
     NodeIdentity fresh;
@@ -307,6 +350,7 @@ public final class NodeDaemon implements AutoCloseable {
       }
     }
     identity = fresh;
+    forgottenIdentity = null;
     client.authenticateAs(fresh);
     var byId = new HashMap<DatasetId, DatasetLoader.Loaded>();
     var names = new ArrayList<String>();
@@ -338,6 +382,7 @@ public final class NodeDaemon implements AutoCloseable {
         .setMemoryMib(Runtime.getRuntime().maxMemory() >> 20)
         .setVersion(version);
     if (known != null) b.setNodeId(known.nodeId().value()).setNodeToken(known.token());
+    else config.joinToken().ifPresent(b::setJoinToken); // only a new node spends it
     for (DatasetLoader.Loaded d : datasets.values()) b.addDatasetMetadataJson(NodeJson.write(d.metadata()));
     return b.build();
   }

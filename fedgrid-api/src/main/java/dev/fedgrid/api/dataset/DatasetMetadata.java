@@ -69,4 +69,9 @@ public record DatasetMetadata(
     }
     visibility = visibility == null ? Visibility.PRIVATE : visibility;
   }
+
+  /** The same metadata with another visibility (as set on the gateway by a data owner). */
+  public DatasetMetadata withVisibility(Visibility visibility) {
+    return new DatasetMetadata(name, format, featureShape, features, label, trainRows, testRows, tags, visibility);
+  }
 }

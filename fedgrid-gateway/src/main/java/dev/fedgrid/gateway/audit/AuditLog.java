@@ -8,6 +8,7 @@ import static dev.fedgrid.gateway.state.SqlDatabase.text;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.fedgrid.api.governance.AuditEvent;
+import dev.fedgrid.api.governance.AuditVerification;
 import dev.fedgrid.gateway.json.Json;
 import dev.fedgrid.gateway.state.SqlDatabase;
 import java.io.ByteArrayOutputStream;
@@ -90,6 +91,7 @@ public final class AuditLog {
     Objects.requireNonNull(actor, "actor");
     Objects.requireNonNull(action, "action");
     TreeMap<String, String> sorted = new TreeMap<>(details == null ? Map.of() : details);
+    sorted.forEach((key, value) -> Objects.requireNonNull(value, () -> "audit detail '" + key + "' of " + action + " is null"));
     String detailsJson = SqlDatabase.json(sorted);
     AuditEvent event = db.transact("append audit event " + action, () -> {
       Head head = head().orElse(new Head(0, GENESIS));
@@ -183,6 +185,10 @@ public final class AuditLog {
    * hash is the hash of its content, and the head table names the last event. When {@code
    * expectedHead} (a hash published or kept elsewhere earlier) is given, an event with that hash
    * must still be in the ledger.
+   *
+   * <p>The walk reads a page of events per transaction, so it never holds the database for long;
+   * events appended while it runs are walked too before the head is compared. Linear in the
+   * number of events.
    */
   public AuditVerification verify(Optional<String> expectedHead) {
     long checked = 0;
@@ -202,17 +208,11 @@ public final class AuditLog {
           return AuditVerification.broken(checked, expectedSeq, "MISSING",
               "event " + expectedSeq + " is missing (the next stored event is " + e.seq() + "); events were removed");
         }
-        if (!e.previousHash().equals(previous)) {
+        if (!previous.equals(e.previousHash())) {
           return AuditVerification.broken(checked, e.seq(), "CHAIN_BROKEN",
               "event " + e.seq() + " does not follow event " + (e.seq() - 1) + " (its previous hash differs); events were removed, reordered or replaced");
         }
-        String recomputed;
-        try {
-          recomputed = hash(previous, e.seq(), e.at(), e.actor(), e.action(), e.target(), Json.mapper().readValue(e.details(), DETAILS));
-        } catch (JacksonException | RuntimeException unreadable) {
-          recomputed = null;
-        }
-        if (!e.hash().equals(recomputed)) {
+        if (!recompute(previous, e).equals(e.hash())) {
           return AuditVerification.broken(checked, e.seq(), "EDITED",
               "event " + e.seq() + " (" + e.action() + ") does not match its hash; its content was changed after it was written");
         }
@@ -220,21 +220,46 @@ public final class AuditLog {
         previous = e.hash();
         checked = e.seq();
       }
-      if (page.size() < VERIFY_PAGE) break;
-    }
-    Optional<Head> head = head();
-    long last = checked;
-    String lastHash = previous;
-    if (head.isPresent() ? head.get().seq() != last || !head.get().hash().equals(lastHash) : last != 0) {
-      return AuditVerification.broken(checked, last + 1, "TRUNCATED",
-          "the ledger ends at event " + last + " but its head records event " + head.map(Head::seq).orElse(0L) + "; the newest events were removed");
+      if (page.size() == VERIFY_PAGE) continue;
+      // The end as of that read. Events appended since are walked on the next pass; the head and
+      // the newest stored sequence number are read together, so a live ledger is never misjudged.
+      long last = checked;
+      End end = db.transact("read the audit head", () -> new End(
+          head().orElse(null),
+          first(db.statement("SELECT MAX(seq) FROM audit_events"), r -> r.getLong(1)).orElse(0L)));
+      if (end.maxSeq() > last) continue;
+      long headSeq = end.head() == null ? 0 : end.head().seq();
+      if (headSeq > last) {
+        return AuditVerification.broken(checked, last + 1, "TRUNCATED",
+            "the ledger ends at event " + last + " but its head records event " + headSeq + "; the newest events were removed");
+      }
+      if (headSeq < last) {
+        return AuditVerification.broken(checked, headSeq + 1, "HEAD_MISMATCH",
+            "the ledger holds events up to " + last + " but its head records event " + headSeq + "; events were added or the head was changed outside the gateway");
+      }
+      if (end.head() != null && !end.head().hash().equals(previous)) {
+        return AuditVerification.broken(checked, last, "HEAD_MISMATCH",
+            "event " + last + " is not the event the head records (its hash differs); the newest event was replaced or the head was changed");
+      }
+      break;
     }
     if (!expectedFound) {
       return AuditVerification.broken(checked, 0, "EXPECTED_HEAD_MISSING",
           "no event has the expected hash " + expectedHead.get() + "; the ledger was rewritten or truncated since that hash was taken");
     }
-    return AuditVerification.intact(checked, lastHash);
+    return AuditVerification.intact(checked, previous);
   }
+
+  /** This event's hash recomputed from its stored content, or "" when the content is unreadable. */
+  private static String recompute(String previousHash, RawEvent e) {
+    try {
+      return hash(previousHash, e.seq(), e.at(), e.actor(), e.action(), e.target(), Json.mapper().readValue(e.details(), DETAILS));
+    } catch (JacksonException | RuntimeException unreadable) {
+      return "";
+    }
+  }
+
+  private record End(Head head, long maxSeq) {}
 
   /** The newest event's sequence number and hash. */
   public record Head(long seq, String hash) {}

@@ -43,4 +43,9 @@ public record AuditQuery(
   public AuditQuery after(long seq) {
     return new AuditQuery(seq, actor, action, target, since, until, limit);
   }
+
+  /** The same filters, at most {@code limit} events. */
+  public AuditQuery withLimit(int limit) {
+    return new AuditQuery(afterSeq, actor, action, target, since, until, limit);
+  }
 }

@@ -5,7 +5,9 @@ import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.UnauthenticatedException;
+import dev.fedgrid.api.dataset.DatasetQuery;
 import dev.fedgrid.api.dataset.FeatureScaling;
+import dev.fedgrid.api.dataset.Visibility;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
@@ -61,7 +63,7 @@ final class ControlHandlers {
 
   void submitJob(ServerRequest req, ServerResponse res) {
     JobSpec spec = JsonBodies.read(req, JobSpec.class);
-    Job job = control.submitJob(spec);
+    Job job = control.submitJob(principal(req), spec);
     res.status(Status.CREATED_201);
     res.header(HeaderNames.LOCATION, BASE + "/jobs/" + job.id());
     json(res, job);
@@ -71,7 +73,7 @@ final class ControlHandlers {
     List<JobState> states = states(req.query().all("state", List::of));
     int limit = limit(req.query().first("limit").asOptional());
     Optional<JobId> after = req.query().first("cursor").asOptional().filter(c -> !c.isBlank()).map(ControlHandlers::decodeCursor);
-    List<Job> page = control.jobs(states, after, limit + 1); // one more tells whether a next page exists
+    List<Job> page = control.jobs(principal(req), states, after, limit + 1); // one more tells whether a next page exists
     var body = new LinkedHashMap<String, Object>();
     if (page.size() > limit) {
       page = page.subList(0, limit);
@@ -84,21 +86,21 @@ final class ControlHandlers {
   }
 
   void job(ServerRequest req, ServerResponse res) {
-    json(res, control.job(jobId(req)));
+    json(res, control.job(principal(req), jobId(req)));
   }
 
   void cancelJob(ServerRequest req, ServerResponse res) {
-    json(res, control.cancelJob(jobId(req)));
+    json(res, control.cancelJob(principal(req), jobId(req)));
   }
 
   void deleteJob(ServerRequest req, ServerResponse res) {
-    control.deleteJob(jobId(req));
+    control.deleteJob(principal(req), jobId(req));
     res.status(Status.NO_CONTENT_204);
     res.send();
   }
 
   void rounds(ServerRequest req, ServerResponse res) {
-    json(res, Map.of("items", control.rounds(jobId(req))));
+    json(res, Map.of("items", control.rounds(principal(req), jobId(req))));
   }
 
   void events(ServerRequest req, ServerResponse res) throws InterruptedException {
@@ -107,12 +109,12 @@ final class ControlHandlers {
     long after = lastEventId.isPresent()
         ? sequence("Last-Event-ID header", lastEventId.get())
         : req.query().first("after").asOptional().map(a -> sequence("after", a)).orElse(0L);
-    events.serve(id, after, res);
+    events.serve(principal(req), id, after, res);
   }
 
   /** The latest global model as a safetensors file, with everything needed to use it as metadata. */
   void model(ServerRequest req, ServerResponse res) {
-    ModelArtifact model = control.model(jobId(req));
+    ModelArtifact model = control.model(principal(req), jobId(req));
     var metadata = new LinkedHashMap<String, String>();
     metadata.put("format", "pt");
     metadata.put("jobId", model.job().value());
@@ -129,7 +131,7 @@ final class ControlHandlers {
   }
 
   void modelSpec(ServerRequest req, ServerResponse res) {
-    ModelArtifact model = control.model(jobId(req));
+    ModelArtifact model = control.inspectModel(principal(req), jobId(req));
     json(
         res,
         new ModelDescription(
@@ -143,21 +145,35 @@ final class ControlHandlers {
   // ---- nodes and datasets ----
 
   void nodes(ServerRequest req, ServerResponse res) {
-    json(res, Map.of("items", control.nodes()));
+    json(res, Map.of("items", control.nodes(principal(req))));
   }
 
   void node(ServerRequest req, ServerResponse res) {
-    json(res, control.node(NodeId.of(pathId(req))));
+    json(res, control.node(principal(req), NodeId.of(pathId(req))));
   }
 
   void datasets(ServerRequest req, ServerResponse res) {
-    Optional<String> name = req.query().first("name").asOptional().filter(s -> !s.isBlank());
-    Optional<String> tag = req.query().first("tag").asOptional().filter(s -> !s.isBlank());
-    json(res, Map.of("items", control.datasets(name, tag)));
+    var query = new DatasetQuery(
+        req.query().first("q").orElse(null),
+        req.query().first("name").orElse(null),
+        req.query().first("tag").orElse(null),
+        req.query().first("column").orElse(null),
+        visibility(req.query().first("visibility").orElse(null)));
+    json(res, Map.of("items", control.datasets(principal(req), query)));
+  }
+
+  private static Visibility visibility(String value) {
+    if (value == null || value.isBlank()) return null;
+    return switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "public" -> Visibility.PUBLIC;
+      case "private" -> Visibility.PRIVATE;
+      default -> throw new InvalidRequestException(
+          "INVALID_QUERY", "visibility must be public or private, got '" + shorten(value) + "'", Map.of("parameter", "visibility"));
+    };
   }
 
   void dataset(ServerRequest req, ServerResponse res) {
-    json(res, control.dataset(DatasetId.of(pathId(req))));
+    json(res, control.dataset(principal(req), DatasetId.of(pathId(req))));
   }
 
   // ---- service ----
@@ -205,7 +221,7 @@ final class ControlHandlers {
     }
   }
 
-  private static String pathId(ServerRequest req) {
+  static String pathId(ServerRequest req) {
     return req.path().pathParameters().get("id");
   }
 

@@ -2,6 +2,17 @@ package dev.fedgrid.gateway.control;
 
 import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.InternalException;
+import dev.fedgrid.api.PermissionDeniedException;
+import dev.fedgrid.api.UnauthenticatedException;
+import dev.fedgrid.api.governance.Permission;
+import dev.fedgrid.gateway.access.DatasetAccess;
+import dev.fedgrid.gateway.access.IdentityService;
+import dev.fedgrid.gateway.access.JoinTokens;
+import dev.fedgrid.gateway.access.Principal;
+import dev.fedgrid.gateway.audit.AuditLog;
+import dev.fedgrid.gateway.privacy.PrivacyBudgets;
+import dev.fedgrid.gateway.requests.HeldResults;
+import dev.fedgrid.gateway.requests.ReleaseRequests;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
@@ -10,9 +21,12 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +44,18 @@ import org.slf4j.LoggerFactory;
  * log, never to the client). Unknown paths are 404 {@code ROUTE_NOT_FOUND}; known paths with
  * another method are 405 {@code METHOD_NOT_ALLOWED} with an {@code Allow} header.
  *
+ * <p><b>Authentication and authorization.</b> Every route has an {@link Access}. Before the handler
+ * of a route that is not {@link Access#PUBLIC} runs, the server reads {@code Authorization: Bearer
+ * fgt_…}, authenticates it with {@link IdentityService#authenticate} and registers the resulting
+ * {@link Principal} in the request's context ({@link ControlHandlers#principal}); a missing or
+ * malformed header is 401 {@code UNAUTHENTICATED}, a bad token 401 with the identity service's
+ * code. Then the caller's role must hold one of the route's permissions, else 403 {@code
+ * PERMISSION_DENIED}. Every 401 carries {@code WWW-Authenticate: Bearer}; {@code
+ * LOGIN_RATE_LIMITED} also carries {@code Retry-After}. Checks that depend on the object (whose
+ * job, which dataset grant) are the services' own.
+ *
  * <pre>{@code
- * try (ControlServer server = ControlServer.start(control, "127.0.0.1", 7600)) {
+ * try (ControlServer server = ControlServer.builder(coordinator, identity).host("127.0.0.1").port(7600).start()) {
  *   System.out.println("control API on port " + server.port());
  *   ...
  * }
@@ -53,38 +77,109 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /**
-   * Starts the control API.
-   *
-   * @param control what the API serves
-   * @param host the address to listen on, such as {@code 127.0.0.1} (only this machine) or {@code
-   *     0.0.0.0} (every interface)
-   * @param port the port, or 0 for any free port (see {@link #port()})
-   * @return the started server
-   * @throws java.io.UncheckedIOException or a Helidon exception when the port cannot be bound
+   * A builder for a control API serving {@code control}, authenticating callers with {@code
+   * identity}.
    */
-  public static ControlServer start(GatewayControl control, String host, int port) {
-    return start(control, host, port, DEFAULT_HEARTBEAT);
+  public static Builder builder(GatewayControl control, IdentityService identity) {
+    return new Builder(control, identity);
   }
 
-  /** As {@link #start(GatewayControl, String, int)}, with the event streams' heartbeat interval. */
-  static ControlServer start(GatewayControl control, String host, int port, Duration heartbeat) {
-    Objects.requireNonNull(control, "control");
-    Objects.requireNonNull(host, "host");
-    if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
-    List<Route> routes = routes(new ControlHandlers(control, heartbeat));
-    HttpRouting.Builder routing = HttpRouting.builder();
-    for (Route route : routes) routing.route(route.method(), route.path(), guarded(route.handler()));
-    routing.any(guarded((req, res) -> noRoute(routes, req)));
-    WebServer server =
-        WebServer.builder()
-            .host(host)
-            .port(port)
-            .shutdownGracePeriod(Duration.ofMillis(500))
-            .routing(routing)
-            .build()
-            .start();
-    LOG.info("control API listening on http://{}:{}/api/v1", host, server.port());
-    return new ControlServer(server, routes);
+  /**
+   * What the control API serves and where; {@link #start()} starts it. Each governance service
+   * has a setter here and hands itself to its handlers in {@link ControlServer#routes}.
+   *
+   * <p>Not thread-safe; the started server is.
+   */
+  public static final class Builder {
+    private final GatewayControl control;
+    private final IdentityService identity;
+    private String host = "127.0.0.1";
+    private int port = 0;
+    private Duration heartbeat = DEFAULT_HEARTBEAT;
+    private PrivacyBudgets budgets;
+    private ReleaseRequests releases;
+    private JoinTokens joinTokens;
+    private AuditLog audit;
+    private DatasetAccess datasets;
+
+    private Builder(GatewayControl control, IdentityService identity) {
+      this.control = Objects.requireNonNull(control, "control");
+      this.identity = Objects.requireNonNull(identity, "identity");
+    }
+
+    /** The address to listen on, such as {@code 127.0.0.1} (the default: only this machine) or {@code 0.0.0.0}. */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The port, or 0 (the default) for any free port (see {@link ControlServer#port()}). */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+      this.port = port;
+      return this;
+    }
+
+    /** Privacy budgets and budget requests: {@code /budgets}, {@code /budget-requests}. */
+    public Builder budgets(PrivacyBudgets budgets) {
+      this.budgets = Objects.requireNonNull(budgets, "budgets");
+      return this;
+    }
+
+    /**
+     * Release requests ({@code /release-requests}); with them, the results of jobs on private data
+     * are held ({@link HeldResults}).
+     */
+    public Builder releases(ReleaseRequests releases) {
+      this.releases = Objects.requireNonNull(releases, "releases");
+      return this;
+    }
+
+    /** Node join tokens: {@code /nodes/join-tokens}. */
+    public Builder joinTokens(JoinTokens joinTokens) {
+      this.joinTokens = Objects.requireNonNull(joinTokens, "joinTokens");
+      return this;
+    }
+
+    /** The audit ledger: {@code /audit/events}, {@code /audit/events/stream}, {@code /audit/verify}. */
+    public Builder audit(AuditLog audit) {
+      this.audit = Objects.requireNonNull(audit, "audit");
+      return this;
+    }
+
+    /** Dataset visibility and grants: {@code PATCH /datasets/{id}}, {@code /datasets/{id}/grants}. */
+    public Builder datasets(DatasetAccess datasets) {
+      this.datasets = Objects.requireNonNull(datasets, "datasets");
+      return this;
+    }
+
+    /** How often idle event streams send a comment (default 15 s). */
+    Builder heartbeat(Duration heartbeat) {
+      this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
+      return this;
+    }
+
+    /**
+     * Starts the control API.
+     *
+     * @throws java.io.UncheckedIOException or a Helidon exception when the port cannot be bound
+     */
+    public ControlServer start() {
+      List<Route> routes = routes(this);
+      HttpRouting.Builder routing = HttpRouting.builder();
+      for (Route route : routes) routing.route(route.method(), route.path(), guarded(authorized(identity, route)));
+      routing.any(guarded((req, res) -> noRoute(routes, req)));
+      WebServer server =
+          WebServer.builder()
+              .host(host)
+              .port(port)
+              .shutdownGracePeriod(Duration.ofMillis(500))
+              .routing(routing)
+              .build()
+              .start();
+      LOG.info("control API listening on http://{}:{}/api/v1", host, server.port());
+      return new ControlServer(server, routes);
+    }
   }
 
   /** The port the server is bound to (the chosen one when started with port 0). */
@@ -103,10 +198,32 @@ public final class ControlServer implements AutoCloseable {
     return routes;
   }
 
-  private static List<Route> routes(ControlHandlers h) {
+  /**
+   * Every route and who may call it. Access of the job, node and dataset routes (see {@link
+   * GatewayControl} and docs/governance.md): submitting needs {@code can_make_data_requests};
+   * reading, cancelling and deleting jobs is for any user, and the coordinator shows each caller
+   * only the jobs they may see; nodes are for operators and data owners; the catalogue is for
+   * every user, filtered by what they may see.
+   */
+  private static List<Route> routes(Builder s) {
     String b = ControlHandlers.BASE;
-    return List.of(
-        new Route(Method.POST, b + "/jobs", Access.AUTHENTICATED, h::submitJob),
+    var h = new ControlHandlers(s.releases == null ? s.control : new HeldResults(s.control, s.releases), s.heartbeat);
+    var id = new IdentityHandlers(s.identity);
+    var routes = new ArrayList<Route>(List.of(
+        new Route(Method.POST, b + "/login", Access.PUBLIC, id::login),
+        new Route(Method.GET, b + "/me", Access.AUTHENTICATED, id::me),
+        new Route(Method.GET, b + "/users", Access.permission(Permission.MANAGE_USERS), id::users),
+        new Route(Method.POST, b + "/users", Access.permission(Permission.MANAGE_USERS), id::createUser),
+        new Route(Method.GET, b + "/users/{name}", Access.AUTHENTICATED, id::user),
+        new Route(Method.PATCH, b + "/users/{name}", Access.AUTHENTICATED, id::updateUser),
+        new Route(Method.GET, b + "/roles", Access.AUTHENTICATED, id::roles),
+        new Route(Method.POST, b + "/roles", Access.permission(Permission.EDIT_ROLES), id::createRole),
+        new Route(Method.PUT, b + "/roles/{name}", Access.permission(Permission.EDIT_ROLES), id::updateRole),
+        new Route(Method.DELETE, b + "/roles/{name}", Access.permission(Permission.EDIT_ROLES), id::deleteRole),
+        new Route(Method.GET, b + "/tokens", Access.AUTHENTICATED, id::tokens),
+        new Route(Method.POST, b + "/tokens", Access.AUTHENTICATED, id::createToken),
+        new Route(Method.DELETE, b + "/tokens/{id}", Access.AUTHENTICATED, id::revokeToken),
+        new Route(Method.POST, b + "/jobs", Access.permission(Permission.MAKE_DATA_REQUESTS), h::submitJob),
         new Route(Method.GET, b + "/jobs", Access.AUTHENTICATED, h::listJobs),
         new Route(Method.GET, b + "/jobs/{id}", Access.AUTHENTICATED, h::job),
         new Route(Method.DELETE, b + "/jobs/{id}", Access.AUTHENTICATED, h::deleteJob),
@@ -115,12 +232,18 @@ public final class ControlServer implements AutoCloseable {
         new Route(Method.GET, b + "/jobs/{id}/events", Access.AUTHENTICATED, h::events),
         new Route(Method.GET, b + "/jobs/{id}/model", Access.AUTHENTICATED, h::model),
         new Route(Method.GET, b + "/jobs/{id}/model/spec", Access.AUTHENTICATED, h::modelSpec),
-        new Route(Method.GET, b + "/nodes", Access.AUTHENTICATED, h::nodes),
-        new Route(Method.GET, b + "/nodes/{id}", Access.AUTHENTICATED, h::node),
+        new Route(Method.GET, b + "/nodes", NODE_READERS, h::nodes),
+        new Route(Method.GET, b + "/nodes/{id}", NODE_READERS, h::node),
         new Route(Method.GET, b + "/datasets", Access.AUTHENTICATED, h::datasets),
         new Route(Method.GET, b + "/datasets/{id}", Access.AUTHENTICATED, h::dataset),
         new Route(Method.GET, b + "/health", Access.PUBLIC, h::health),
-        new Route(Method.GET, b + "/openapi.json", Access.PUBLIC, h::openApi));
+        new Route(Method.GET, b + "/openapi.json", Access.PUBLIC, h::openApi)));
+    if (s.joinTokens != null) routes.addAll(0, new EnrolmentHandlers(s.joinTokens).routes()); // before /nodes/{id}
+    if (s.budgets != null) routes.addAll(new BudgetHandlers(s.budgets).routes());
+    if (s.releases != null) routes.addAll(new RequestHandlers(s.control, s.releases).routes());
+    if (s.audit != null) routes.addAll(new AuditHandlers(s.audit, s.heartbeat).routes());
+    if (s.datasets != null) routes.addAll(new GrantHandlers(s.datasets).routes());
+    return List.copyOf(routes);
   }
 
   /** 405 when another method serves this path, else 404. */
@@ -139,6 +262,46 @@ public final class ControlServer implements AutoCloseable {
         "ROUTE_NOT_FOUND",
         "there is no " + req.prologue().method().text() + " " + path + "; the routes are listed in /api/v1/openapi.json",
         Map.of("path", path));
+  }
+
+  /** Who may see the fleet: operators, and data owners whose datasets live on nodes. */
+  private static final Access NODE_READERS = Access.anyOf(Permission.MANAGE_INFRASTRUCTURE, Permission.UPLOAD_DATA);
+
+  /**
+   * Authenticates the caller of a non-public route, registers the {@link Principal} in the
+   * request's context and checks the route's permissions, then runs its handler.
+   */
+  private static Handler authorized(IdentityService identity, Route route) {
+    if (!route.access().authenticated()) return route.handler();
+    return (req, res) -> {
+      Principal caller = identity.authenticate(bearer(req));
+      Set<Permission> anyOf = route.access().anyOf();
+      if (!anyOf.isEmpty() && anyOf.stream().noneMatch(caller::has)) {
+        String action = "call " + route.method().text() + " " + route.path();
+        if (anyOf.size() == 1) throw caller.denied(anyOf.iterator().next(), action);
+        List<String> names = anyOf.stream().sorted().map(Permission::wireName).toList();
+        throw new PermissionDeniedException(
+            "PERMISSION_DENIED",
+            "user " + caller.name() + " (role " + caller.role() + ") may not " + action + ": that needs one of the permissions "
+                + String.join(", ", names) + "; ask an administrator for a role that has one",
+            Map.of("permissions", names, "role", caller.role()));
+      }
+      req.context().register(caller);
+      route.handler().handle(req, res);
+    };
+  }
+
+  /** The token of an {@code Authorization: Bearer …} header. */
+  private static String bearer(ServerRequest req) {
+    Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
+    if (header.isEmpty()) {
+      throw new UnauthenticatedException("UNAUTHENTICATED", "this call needs a token: send 'Authorization: Bearer fgt_…' (log in with `fedgrid login`)");
+    }
+    String value = header.get().strip();
+    if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7) || value.substring(7).isBlank()) {
+      throw new UnauthenticatedException("UNAUTHENTICATED", "the Authorization header must be 'Bearer <token>'");
+    }
+    return value.substring(7).strip();
   }
 
   /** Runs a handler and turns whatever it throws into the matching JSON error. */
@@ -178,6 +341,8 @@ public final class ControlServer implements AutoCloseable {
       return;
     }
     res.status(error.status());
+    if (error.status() == 401) res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"fedgrid\"");
+    if (error.details().get("retryAfterSeconds") instanceof Number seconds) res.header(HeaderNames.RETRY_AFTER, Long.toString(seconds.longValue()));
     if (error.status() == 405 && error.details().get("allowed") instanceof List<?> allowed) {
       res.header(HeaderNames.ALLOW, String.join(", ", allowed.stream().map(String::valueOf).toList()));
     }

@@ -3,6 +3,7 @@ package dev.fedgrid.gateway.control;
 import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.job.Job;
+import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.json.Json;
 import dev.fedgrid.gateway.state.JobEvent;
 import io.helidon.common.media.type.MediaTypes;
@@ -55,18 +56,13 @@ final class EventStream {
    * @throws FedGridException before anything is written when the job does not exist, so that the
    *     caller still answers with a JSON error
    */
-  void serve(JobId job, long afterSeq, ServerResponse response) throws InterruptedException {
-    Job snapshot = control.job(job); // 404 as JSON before the stream is committed
-    response.status(200);
-    response.headers().contentType(MediaTypes.TEXT_EVENT_STREAM);
-    response.header(HeaderNames.CACHE_CONTROL, "no-cache");
-    response.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
+  void serve(Principal caller, JobId job, long afterSeq, ServerResponse response) throws InterruptedException {
+    Job snapshot = control.job(caller, job); // 404 as JSON before the stream is committed
     long after = afterSeq;
-    try (OutputStream out = response.outputStream()) {
-      write(out, "retry: " + RETRY_MILLIS + "\n\n");
+    try (OutputStream out = open(response)) {
       while (true) {
         boolean terminal = snapshot.state().isTerminal();
-        List<JobEvent> batch = control.events(job, after, terminal ? TERMINAL_GRACE : heartbeat);
+        List<JobEvent> batch = control.events(caller, job, after, terminal ? TERMINAL_GRACE : heartbeat);
         for (JobEvent event : batch) {
           write(out, format(event));
           after = event.seq();
@@ -75,7 +71,7 @@ final class EventStream {
           if (terminal) return;
           write(out, ": keep-alive\n\n");
         }
-        snapshot = control.job(job);
+        snapshot = control.job(caller, job);
       }
     } catch (FedGridException e) {
       // The stream is committed, so no error body can follow: end it cleanly (the job was deleted
@@ -86,19 +82,41 @@ final class EventStream {
     }
   }
 
-  /** One SSE event; newlines in the type are not allowed by the format and are replaced. */
+  /** One SSE event. */
   static String format(JobEvent event) {
-    String data;
+    return format(event.seq(), event.type(), event);
+  }
+
+  /**
+   * One SSE event with this id and type whose data is {@code data} as one line of JSON; newlines
+   * in the type are not allowed by the format and are replaced. Shared with the audit stream.
+   */
+  static String format(long id, String type, Object data) {
+    String json;
     try {
-      data = Json.mapper().writeValueAsString(event);
+      json = Json.mapper().writeValueAsString(data);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    String type = event.type().replaceAll("[\\r\\n]", " ");
-    return "id: " + event.seq() + "\nevent: " + type + "\ndata: " + data + "\n\n";
+    return "id: " + id + "\nevent: " + type.replaceAll("[\\r\\n]", " ") + "\ndata: " + json + "\n\n";
   }
 
-  private static void write(OutputStream out, String text) throws IOException {
+  /**
+   * Commits {@code response} as an event stream (status 200, no caching or proxy buffering) and
+   * writes the reconnection delay; the caller writes events to the returned stream and closes it.
+   * Shared with the audit stream.
+   */
+  static OutputStream open(ServerResponse response) throws IOException {
+    response.status(200);
+    response.headers().contentType(MediaTypes.TEXT_EVENT_STREAM);
+    response.header(HeaderNames.CACHE_CONTROL, "no-cache");
+    response.header("X-Accel-Buffering", "no"); // nginx: do not buffer the stream
+    OutputStream out = response.outputStream();
+    write(out, "retry: " + RETRY_MILLIS + "\n\n");
+    return out;
+  }
+
+  static void write(OutputStream out, String text) throws IOException {
     out.write(text.getBytes(StandardCharsets.UTF_8));
     out.flush();
   }

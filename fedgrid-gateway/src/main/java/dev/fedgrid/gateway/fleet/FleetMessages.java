@@ -47,6 +47,9 @@ final class FleetMessages {
     if (r.getNodeToken().length() > MAX_TOKEN_LENGTH) {
       throw new InvalidRequestException("INVALID_REGISTRATION", "node_token is longer than " + MAX_TOKEN_LENGTH + " characters");
     }
+    if (r.getJoinToken().length() > MAX_TOKEN_LENGTH) {
+      throw new InvalidRequestException("INVALID_REGISTRATION", "join_token is longer than " + MAX_TOKEN_LENGTH + " characters");
+    }
     Optional<NodeId> id = hasId ? Optional.of(NodeId.of(r.getNodeId())) : Optional.empty();
     String name = text("name", r.getName(), MAX_NAME_LENGTH, false);
     String version = text("version", r.getVersion(), MAX_VERSION_LENGTH, true);
@@ -69,7 +72,8 @@ final class FleetMessages {
       }
       datasets.add(m);
     }
-    return new NodeHello(id, hasToken ? Optional.of(r.getNodeToken()) : Optional.empty(), name, r.getCores(), r.getMemoryMib(), version, datasets);
+    Optional<String> joinToken = r.getJoinToken().isEmpty() ? Optional.empty() : Optional.of(r.getJoinToken());
+    return new NodeHello(id, hasToken ? Optional.of(r.getNodeToken()) : Optional.empty(), name, r.getCores(), r.getMemoryMib(), version, datasets, joinToken);
   }
 
   static RegisterResponse registration(Registration r) {

@@ -2,12 +2,16 @@ package dev.fedgrid.gateway.jobs;
 
 import dev.fedgrid.api.ConflictException;
 import dev.fedgrid.api.DatasetId;
+import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.NotFoundException;
 import dev.fedgrid.api.TaskId;
+import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.UnauthenticatedException;
+import dev.fedgrid.api.dataset.DatasetQuery;
+import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
@@ -17,15 +21,21 @@ import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.node.NodeInfo;
 import dev.fedgrid.api.node.NodeStatus;
 import dev.fedgrid.core.init.Initializers;
+import dev.fedgrid.gateway.access.Principal;
+import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.control.GatewayControl;
 import dev.fedgrid.gateway.control.ModelArtifact;
 import dev.fedgrid.gateway.fleet.FleetBackend;
+import dev.fedgrid.gateway.access.JoinTokens;
+import dev.fedgrid.gateway.fleet.NodeEnrolment;
 import dev.fedgrid.gateway.fleet.NodeHello;
 import dev.fedgrid.gateway.fleet.Registration;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
 import dev.fedgrid.gateway.state.Checkpoint;
 import dev.fedgrid.gateway.state.JobEvent;
 import dev.fedgrid.gateway.state.NodeRecord;
+import dev.fedgrid.gateway.state.SqlDatabase;
+import dev.fedgrid.gateway.state.SqlStateStore;
 import dev.fedgrid.gateway.state.StateStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -36,6 +46,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,6 +68,12 @@ import org.slf4j.LoggerFactory;
  * back through {@link Phase}s. Everything acknowledged is in the {@link StateStore} before the
  * call returns, so {@link #start()} after a restart resumes running jobs at their last checkpoint.
  *
+ * <p>Every control call carries the authenticated {@link Principal}; the coordinator decides what
+ * depends on the object (see {@link GatewayControl} for who sees and changes a job) and writes the
+ * job's audit events ({@code job.submitted}, {@code job.refused}, {@code job.cancelled}, {@code
+ * job.deleted}, {@code model.downloaded}) to the {@link AuditLog}. Submission runs every {@link
+ * JobAdmission}, stores the job and appends {@code job.submitted} in one database transaction.
+ *
  * <p>Thread-safe.
  */
 public final class Coordinator implements FleetBackend, GatewayControl, AutoCloseable {
@@ -67,6 +84,10 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   final StateStore store;
   final InstantSource clock;
   final CoordinatorOptions options;
+  private final SqlDatabase db;
+  private final AuditLog audit;
+  private final List<JobAdmission> admissions;
+  private final NodeEnrolment enrolment;
   private final ConcurrentHashMap<NodeId, NodeSlot> slots = new ConcurrentHashMap<>();
   final ConcurrentHashMap<TaskId, OpenTask> tasks = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<JobId, JobRunner> runners = new ConcurrentHashMap<>();
@@ -78,10 +99,27 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   private volatile boolean closed;
   private Thread scheduler;
 
-  public Coordinator(StateStore store, InstantSource clock, CoordinatorOptions options) {
+  /**
+   * A coordinator over {@code store}'s database.
+   *
+   * @param store the jobs, nodes and datasets; its {@link SqlStateStore#database()} is where the
+   *     admissions and {@code audit} write too, so that a submission is one transaction
+   * @param audit the ledger for job events
+   * @param admissions run, in order, on every submission (privacy budgets, dataset grants)
+   */
+  public Coordinator(SqlStateStore store, AuditLog audit, InstantSource clock, CoordinatorOptions options, List<JobAdmission> admissions) {
     this.store = store;
+    this.db = store.database();
+    this.audit = audit;
     this.clock = clock;
     this.options = options;
+    this.admissions = List.copyOf(admissions);
+    this.enrolment = new JoinTokens(db, audit, clock); // a new node always needs a join token
+  }
+
+  /** A coordinator without admissions. */
+  public Coordinator(SqlStateStore store, AuditLog audit, InstantSource clock, CoordinatorOptions options) {
+    this(store, audit, clock, options, List.of());
   }
 
   /** Loads the fleet from the store and starts scheduling; running jobs resume when nodes return. */
@@ -112,21 +150,29 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     NodeId id;
     String token;
     Optional<NodeRecord> known = hello.nodeId().flatMap(store::node);
+    var datasets = new ArrayList<DatasetInfo>();
     if (known.isPresent()) {
       if (hello.token().isEmpty() || !MessageDigest.isEqual(hash(hello.token().get()), known.get().tokenHash())) {
         throw new UnauthenticatedException(
-            "NODE_TOKEN_INVALID", "node " + known.get().id() + " presented a wrong token; remove its identity file to register as a new node");
+            "NODE_TOKEN_INVALID",
+            "node " + known.get().id() + " presented a wrong token; to enrol it as a new node, remove its identity file and start it with a new join token");
       }
       id = known.get().id();
       token = hello.token().get();
       store.putNode(new NodeRecord(id, hello.name(), hello.cores(), hello.memoryMib(), hello.version(), known.get().tokenHash(), known.get().registeredAt(), now));
+      for (var metadata : hello.datasets()) datasets.add(store.putDataset(id, metadata, now));
     } else {
-      id = NodeId.random();
+      NodeId fresh = NodeId.random();
+      id = fresh;
       token = newToken();
-      store.putNode(new NodeRecord(id, hello.name(), hello.cores(), hello.memoryMib(), hello.version(), hash(token), now, now));
+      byte[] tokenHash = hash(token);
+      // the node, its datasets and the join token it spends commit together, or not at all
+      enrolment.enrol(hello, fresh, () -> {
+        store.putNode(new NodeRecord(fresh, hello.name(), hello.cores(), hello.memoryMib(), hello.version(), tokenHash, now, now));
+        for (var metadata : hello.datasets()) datasets.add(store.putDataset(fresh, metadata, now));
+        return null;
+      });
     }
-    var datasets = new ArrayList<DatasetInfo>();
-    for (var metadata : hello.datasets()) datasets.add(store.putDataset(id, metadata, now));
     slots.compute(id, (k, slot) -> {
       NodeSlot s = slot == null ? new NodeSlot(id, now, true) : slot;
       s.seen(now, Duration.ZERO);
@@ -209,7 +255,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   // ------------------------------------------------------------------ control API
 
   @Override
-  public Job submitJob(JobSpec spec) {
+  public Job submitJob(Principal caller, JobSpec spec) {
     JobPlan plan = JobPlan.resolve(spec, store);
     spec.model().checkFits(plan.inputShape(), plan.label());
     if (spec.scaling() != null) plan.checkScaling(spec.scaling());
@@ -217,68 +263,109 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     Parameters initial = Initializers.initialize(spec.model().parameterLayout(plan.inputShape()), spec.training().seed());
     JobPrivacy privacy = JobPrivacy.of(spec);
     Instant now = clock.instant();
-    Job job = new Job(JobId.random(), resolved, JobState.QUEUED, 0, withPrivacy(privacy, "waiting for nodes"), now, null, null, Map.of());
-    store.createJob(job, initial);
+    Job job = new Job(JobId.random(), resolved, JobState.QUEUED, 0, withPrivacy(privacy, "waiting for nodes"), now, null, null, Map.of(), caller.name());
+    var details = new LinkedHashMap<String, String>();
+    details.put("name", spec.name());
+    details.put("datasets", String.join(",", spec.datasets()));
+    details.put("rounds", Integer.toString(spec.rounds()));
+    if (privacy != null) details.put("privacy", privacy.plan());
+    try {
+      db.transact("submit job " + job.id(), () -> {
+        for (JobAdmission admission : admissions) admission.admit(caller, job);
+        store.createJob(job, initial);
+        audit.append(caller.name(), "job.submitted", job.id().value(), details);
+        return null;
+      });
+    } catch (RuntimeException e) {
+      var refused = new LinkedHashMap<>(details);
+      refused.put("reason", e instanceof FedGridException f ? f.code() : "INTERNAL");
+      if (e instanceof FedGridException f) refused.put("message", f.getMessage());
+      audit.append(caller.name(), "job.refused", job.id().value(), refused);
+      log.info("job={} refused for {}: {}", job.id(), caller.name(), e.getMessage());
+      throw e;
+    }
     event(job.id(), "queued", "job '" + spec.name() + "' queued: " + spec.rounds() + " rounds of " + spec.strategy().name()
         + " on " + plan.byNode().size() + " node(s) holding " + String.join(", ", spec.datasets()) + "; " + initial.values().length + " parameters"
         + (privacy == null ? "" : "; " + privacy.plan()));
-    log.info("job={} submitted: {} rounds, strategy {}, datasets {}", job.id(), spec.rounds(), spec.strategy().name(), spec.datasets());
+    log.info("job={} submitted by {}: {} rounds, strategy {}, datasets {}", job.id(), caller.name(), spec.rounds(), spec.strategy().name(), spec.datasets());
     wakeUp.release();
     return job;
   }
 
   @Override
-  public Job job(JobId id) {
+  public Job job(Principal caller, JobId id) {
+    Job job = job(id);
+    if (!sees(caller, job)) throw jobNotFound(id);
+    return job;
+  }
+
+  /** A job whoever asks; for the coordinator's own use. */
+  Job job(JobId id) {
     return store.job(id).orElseThrow(() -> jobNotFound(id));
   }
 
   @Override
-  public List<Job> jobs(List<JobState> states, Optional<JobId> after, int limit) {
-    return store.jobs(states, after, limit);
+  public List<Job> jobs(Principal caller, List<JobState> states, Optional<JobId> after, int limit) {
+    Optional<String> owner = caller.has(Permission.TRIAGE_REQUESTS) ? Optional.empty() : Optional.of(caller.name());
+    return store.jobs(states, owner, after, limit);
   }
 
   @Override
-  public Job cancelJob(JobId id) {
+  public Job cancelJob(Principal caller, JobId id) {
     JobRunner runner;
     synchronized (scheduling) {
-      Job job = job(id);
+      Job job = job(caller, id);
+      checkMayChange(caller, job, "cancel");
       if (job.state().isTerminal()) {
         throw new ConflictException("JOB_FINISHED", "job " + id + " already " + job.state().wireName() + "; only queued or running jobs can be cancelled");
       }
       runner = runners.get(id);
-      if (runner == null) {
-        Job cancelled = new Job(id, job.spec(), JobState.CANCELLED, job.completedRounds(), "cancelled by request", job.createdAt(), job.startedAt(), clock.instant(), job.metrics());
-        store.updateJob(cancelled);
-        event(id, "cancelled", "cancelled by request after " + job.completedRounds() + " completed round(s)");
-        return cancelled;
-      }
-      runner.cancel();
+      if (runner == null) return storeCancelled(job, caller.name());
+      runner.cancel(caller.name());
     }
     runner.join(Duration.ofSeconds(10));
     return job(id);
   }
 
+  /** Stores a job as cancelled by {@code actor} together with its {@code job.cancelled} audit event. */
+  Job storeCancelled(Job job, String actor) {
+    Job cancelled = new Job(job.id(), job.spec(), JobState.CANCELLED, job.completedRounds(), "cancelled by " + actor + " after round " + job.completedRounds(),
+        job.createdAt(), job.startedAt(), clock.instant(), job.metrics(), job.owner());
+    db.transact("cancel job " + job.id(), () -> {
+      store.updateJob(cancelled);
+      audit.append(actor, "job.cancelled", job.id().value(), Map.of("completedRounds", Integer.toString(job.completedRounds()), "owner", job.owner()));
+      return null;
+    });
+    event(job.id(), "cancelled", "cancelled by " + actor + " after " + job.completedRounds() + " completed round(s)");
+    return cancelled;
+  }
+
   @Override
-  public void deleteJob(JobId id) {
+  public void deleteJob(Principal caller, JobId id) {
     synchronized (scheduling) {
-      Job job = job(id);
+      Job job = job(caller, id);
+      checkMayChange(caller, job, "delete");
       if (!job.state().isTerminal()) {
         throw new ConflictException("JOB_ACTIVE", "job " + id + " is " + job.state().wireName() + "; cancel it before deleting it");
       }
-      store.deleteJob(id);
+      db.transact("delete job " + id, () -> {
+        store.deleteJob(id);
+        audit.append(caller.name(), "job.deleted", id.value(), Map.of("state", job.state().wireName(), "owner", job.owner()));
+        return null;
+      });
       forgetTasks(id, Integer.MAX_VALUE);
     }
   }
 
   @Override
-  public List<RoundSummary> rounds(JobId id) {
-    job(id);
+  public List<RoundSummary> rounds(Principal caller, JobId id) {
+    job(caller, id);
     return store.rounds(id);
   }
 
   @Override
-  public List<JobEvent> events(JobId id, long afterSeq, Duration maxWait) throws InterruptedException {
-    job(id);
+  public List<JobEvent> events(Principal caller, JobId id, long afterSeq, Duration maxWait) throws InterruptedException {
+    job(caller, id);
     long deadline = System.nanoTime() + maxWait.toNanos();
     while (true) {
       long version;
@@ -301,32 +388,65 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   }
 
   @Override
-  public List<NodeInfo> nodes() {
+  public List<NodeInfo> nodes(Principal caller) {
     return store.nodes().stream().map(this::info).toList();
   }
 
   @Override
-  public NodeInfo node(NodeId id) {
+  public NodeInfo node(Principal caller, NodeId id) {
     return info(store.node(id).orElseThrow(() -> new NotFoundException("NODE_NOT_FOUND", "no node has id " + id + "; see `fedgrid node list`")));
   }
 
   @Override
-  public List<DatasetInfo> datasets(Optional<String> name, Optional<String> tag) {
-    return store.datasets(name).stream().filter(d -> tag.isEmpty() || d.metadata().tags().contains(tag.get())).toList();
+  public List<DatasetInfo> datasets(Principal caller, DatasetQuery query) {
+    return store.datasets(Optional.empty()).stream().filter(query::matches).toList();
   }
 
   @Override
-  public DatasetInfo dataset(DatasetId id) {
+  public DatasetInfo dataset(Principal caller, DatasetId id) {
     return store.dataset(id).orElseThrow(() -> new NotFoundException("DATASET_NOT_FOUND", "no dataset has id " + id + "; see `fedgrid dataset list`"));
   }
 
   @Override
-  public ModelArtifact model(JobId id) {
-    Job job = job(id);
+  public ModelArtifact model(Principal caller, JobId id) {
+    Job job = job(caller, id);
+    if (!job.owner().equals(caller.name())) {
+      throw new PermissionDeniedException(
+          "NOT_JOB_OWNER",
+          "only " + (job.owner().isEmpty() ? "the submitter" : job.owner()) + ", who submitted job " + id + ", may download its model",
+          Map.of("jobId", id.value()));
+    }
+    ModelArtifact model = inspectModel(job);
+    audit.append(caller.name(), "model.downloaded", id.value(), Map.of("round", Integer.toString(model.round())));
+    return model;
+  }
+
+  @Override
+  public ModelArtifact inspectModel(Principal caller, JobId id) {
+    return inspectModel(job(caller, id));
+  }
+
+  private ModelArtifact inspectModel(Job job) {
+    JobId id = job.id();
     Checkpoint checkpoint = store.latestCheckpoint(id).filter(c -> c.round() > 0).orElseThrow(
         () -> new ConflictException("MODEL_NOT_READY", "job " + id + " has no completed round yet; wait for round 1 (`fedgrid job watch " + id + "`)"));
     JobPlan plan = JobPlan.resolve(job.spec(), store);
     return new ModelArtifact(id, checkpoint.round(), job.spec().model(), plan.inputShape(), job.spec().scaling(), checkpoint.parameters());
+  }
+
+  /** Whether the caller may see the job: its submitter, or someone who triages requests. */
+  private static boolean sees(Principal caller, Job job) {
+    return job.owner().equals(caller.name()) || caller.has(Permission.TRIAGE_REQUESTS);
+  }
+
+  /** Its submitter or an operator may cancel or delete a job the caller sees. */
+  private static void checkMayChange(Principal caller, Job job, String action) {
+    if (job.owner().equals(caller.name()) || caller.has(Permission.MANAGE_INFRASTRUCTURE)) return;
+    throw new PermissionDeniedException(
+        "NOT_JOB_OWNER",
+        "user " + caller.name() + " may not " + action + " job " + job.id() + " of " + (job.owner().isEmpty() ? "another user" : job.owner())
+            + ": only its submitter or a user with can_manage_infrastructure may",
+        Map.of("jobId", job.id().value(), "permission", Permission.MANAGE_INFRASTRUCTURE.wireName()));
   }
 
   // ------------------------------------------------------------------ internals shared with JobRunner
@@ -446,7 +566,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   private void wait(Job job, String why) {
     String message = job.state() == JobState.QUEUED ? withPrivacy(JobPrivacy.of(job.spec()), why) : why;
     if (message.equals(job.message())) return;
-    store.updateJob(new Job(job.id(), job.spec(), job.state(), job.completedRounds(), message, job.createdAt(), job.startedAt(), job.finishedAt(), job.metrics()));
+    store.updateJob(new Job(job.id(), job.spec(), job.state(), job.completedRounds(), message, job.createdAt(), job.startedAt(), job.finishedAt(), job.metrics(), job.owner()));
   }
 
   /** A queued job's message, with the epsilon it plans to spend when it uses differential privacy. */

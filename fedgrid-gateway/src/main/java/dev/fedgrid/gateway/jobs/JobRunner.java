@@ -50,6 +50,7 @@ final class JobRunner {
   private final JobId id;
   private final Set<NodeId> nodes;
   private volatile boolean cancelled;
+  private volatile String cancelledBy = "system";
   private volatile boolean shuttingDown;
   private volatile Phase current;
   private Thread thread;
@@ -64,8 +65,13 @@ final class JobRunner {
     thread = Thread.ofVirtual().name("fedgrid-job-" + id).start(this::run);
   }
 
-  /** Asks the job to stop: the round in flight is abandoned and the job ends cancelled. */
-  void cancel() {
+  /**
+   * Asks the job to stop: the round in flight is abandoned and the job ends cancelled.
+   *
+   * @param actor who cancelled it, for the audit event
+   */
+  void cancel(String actor) {
+    cancelledBy = actor;
     cancelled = true;
     interrupt();
   }
@@ -136,7 +142,7 @@ final class JobRunner {
         Double epsilon = privacy == null ? null : privacy.spentAfter(round);
         RoundSummary summary = new RoundSummary(
             id, round, started, coordinator.clock.instant(), participants, updates, fit.examples(), failures, fit.meanMetrics(), evalMetrics, epsilon);
-        job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics);
+        job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics, job.owner());
         coordinator.store.completeRound(job, summary, new Checkpoint(round, next, strategy.state()));
         global = next;
         coordinator.event(id, "round_completed", "round " + round + "/" + spec.rounds() + ": " + describe(evalMetrics.isEmpty() ? summary.fitMetrics() : evalMetrics)
@@ -148,8 +154,7 @@ final class JobRunner {
       if (shuttingDown) {
         log.info("job={} paused for gateway shutdown after round {}", id, job.completedRounds());
       } else if (cancelled) {
-        update(job, JobState.CANCELLED, job.completedRounds(), "cancelled by request after round " + job.completedRounds(), job.startedAt(), coordinator.clock.instant(), job.metrics());
-        coordinator.event(id, "cancelled", "cancelled by request after " + job.completedRounds() + " completed round(s)");
+        coordinator.storeCancelled(job, cancelledBy);
       } else {
         update(job, JobState.COMPLETED, job.completedRounds(), "", job.startedAt(), coordinator.clock.instant(), job.metrics());
         coordinator.event(id, "completed", "completed " + job.completedRounds() + " rounds: " + describe(job.metrics())
@@ -158,9 +163,7 @@ final class JobRunner {
       }
     } catch (InterruptedException e) {
       if (cancelled && !shuttingDown) {
-        Job latest = coordinator.job(id);
-        update(latest, JobState.CANCELLED, latest.completedRounds(), "cancelled by request after round " + latest.completedRounds(), latest.startedAt(), coordinator.clock.instant(), latest.metrics());
-        coordinator.event(id, "cancelled", "cancelled by request after " + latest.completedRounds() + " completed round(s)");
+        coordinator.storeCancelled(coordinator.job(id), cancelledBy);
       }
     } catch (RuntimeException e) {
       if (shuttingDown) return;
@@ -229,7 +232,7 @@ final class JobRunner {
   }
 
   private Job update(Job job, JobState state, int completed, String message, Instant startedAt, Instant finishedAt, Map<String, Double> metrics) {
-    Job next = new Job(id, job.spec(), state, completed, message, job.createdAt(), startedAt, finishedAt, metrics);
+    Job next = new Job(id, job.spec(), state, completed, message, job.createdAt(), startedAt, finishedAt, metrics, job.owner());
     coordinator.store.updateJob(next);
     return next;
   }

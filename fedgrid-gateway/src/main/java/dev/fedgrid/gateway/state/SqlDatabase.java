@@ -118,6 +118,41 @@ public final class SqlDatabase implements AutoCloseable {
     }
   }
 
+  /**
+   * Opens an existing SQLite file read-only, as it is: no schema change, no write, so that offline
+   * tools (such as {@code fedgrid audit verify --data-dir}) can inspect a gateway's state, also
+   * while the gateway is stopped. Every {@link #transact} may read; a write fails.
+   *
+   * @throws UnavailableException with code {@code STATE_STORE_UNAVAILABLE} when the file does not
+   *     exist or cannot be opened
+   */
+  public static SqlDatabase sqliteReadOnly(Path file) {
+    Path path = file.toAbsolutePath().normalize();
+    String location = "sqlite:" + path + " (read-only)";
+    try {
+      if (!Files.isRegularFile(path)) throw new IOException("no such file");
+      SQLiteConfig config = new SQLiteConfig();
+      config.setReadOnly(true);
+      config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+      SQLiteDataSource dataSource = new SQLiteDataSource(config);
+      dataSource.setUrl("jdbc:sqlite:" + path);
+      Connection connection = dataSource.getConnection();
+      try {
+        connection.setAutoCommit(false);
+      } catch (SQLException e) {
+        connection.close();
+        throw e;
+      }
+      return new SqlDatabase(location, connection);
+    } catch (IOException | SQLException | RuntimeException e) {
+      throw new UnavailableException(
+          "STATE_STORE_UNAVAILABLE",
+          "cannot open " + path + " to read it: " + e.getMessage() + "; pass the gateway's data directory, which holds gateway.db",
+          Map.of("location", location),
+          e);
+    }
+  }
+
   /** Creates or upgrades the schema; {@code bytesType} is the binary column type (BYTEA on PostgreSQL). */
   private static void migrate(DataSource dataSource, String bytesType) {
     Flyway.configure(SqlDatabase.class.getClassLoader())

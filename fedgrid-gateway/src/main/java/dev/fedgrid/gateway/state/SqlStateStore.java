@@ -19,6 +19,7 @@ import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.NotFoundException;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.dataset.DatasetMetadata;
+import dev.fedgrid.api.dataset.Visibility;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
@@ -71,9 +72,9 @@ public final class SqlStateStore implements StateStore {
 
   private static final String NODE_COLUMNS =
       "id, name, cores, memory_mib, version, token_hash, registered_at, last_seen_at";
-  private static final String DATASET_COLUMNS = "id, node_id, metadata, registered_at";
+  private static final String DATASET_COLUMNS = "id, node_id, metadata, registered_at, visibility";
   private static final String JOB_COLUMNS =
-      "id, spec, state, completed_rounds, message, created_at, started_at, finished_at, metrics";
+      "id, spec, state, completed_rounds, message, created_at, started_at, finished_at, metrics, owner";
 
   private final SqlDatabase db;
   private final boolean ownsDatabase;
@@ -179,10 +180,10 @@ public final class SqlStateStore implements StateStore {
     String json = json(metadata);
     String at = text(when);
     return transact("store dataset " + metadata.name() + " of node " + node, () -> {
-      PreparedStatement find = statement("SELECT id, registered_at FROM datasets WHERE node_id = ? AND name = ?");
+      PreparedStatement find = statement("SELECT id, registered_at, visibility FROM datasets WHERE node_id = ? AND name = ?");
       find.setString(1, node.value());
       find.setString(2, metadata.name());
-      Optional<DatasetInfo> existing = first(find, r -> new DatasetInfo(DatasetId.of(r.getString(1)), node, metadata, instant(r.getString(2))));
+      Optional<DatasetInfo> existing = first(find, r -> new DatasetInfo(DatasetId.of(r.getString(1)), node, visible(metadata, r.getString(3)), instant(r.getString(2))));
       if (existing.isPresent()) {
         PreparedStatement update = statement("UPDATE datasets SET metadata = ? WHERE id = ?");
         update.setString(1, json);
@@ -269,7 +270,7 @@ public final class SqlStateStore implements StateStore {
     if (exists("SELECT 1 FROM jobs WHERE id = ?", job.id().value())) {
       throw new ConflictException("JOB_ALREADY_EXISTS", "job " + job.id() + " already exists; a job id is used once", Map.of("jobId", job.id().value()));
     }
-    PreparedStatement s = statement("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    PreparedStatement s = statement("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.setString(1, job.id().value());
     s.setString(2, spec);
     s.setString(3, row.state);
@@ -279,6 +280,7 @@ public final class SqlStateStore implements StateStore {
     setNullable(s, 7, row.startedAt);
     setNullable(s, 8, row.finishedAt);
     s.setString(9, row.metrics);
+    s.setString(10, job.owner());
     s.executeUpdate();
   }
 
@@ -310,17 +312,19 @@ public final class SqlStateStore implements StateStore {
 
   /** {@inheritDoc} Ids sort by creation time, so newest first is highest id first. */
   @Override
-  public List<Job> jobs(List<JobState> states, Optional<JobId> after, int limit) {
+  public List<Job> jobs(List<JobState> states, Optional<String> owner, Optional<JobId> after, int limit) {
     if (limit < 1) throw new IllegalArgumentException("limit must be positive, got " + limit);
     List<JobState> wanted = states.stream().distinct().toList();
     var sql = new StringBuilder("SELECT ").append(JOB_COLUMNS).append(" FROM jobs WHERE 1 = 1");
     if (!wanted.isEmpty()) sql.append(" AND state IN (").append("?, ".repeat(wanted.size() - 1)).append("?)");
+    if (owner.isPresent()) sql.append(" AND owner = ?");
     if (after.isPresent()) sql.append(" AND id < ?");
     sql.append(" ORDER BY id DESC LIMIT ?");
     return transact("list jobs", () -> {
       PreparedStatement s = statement(sql.toString());
       int i = 1;
       for (JobState state : wanted) s.setString(i++, state.wireName());
+      if (owner.isPresent()) s.setString(i++, owner.get());
       if (after.isPresent()) s.setString(i++, after.get().value());
       s.setInt(i, limit);
       return all(s, SqlStateStore::jobRow);
@@ -426,9 +430,21 @@ public final class SqlStateStore implements StateStore {
       prune.setString(1, job.id().value());
       prune.setString(2, job.id().value());
       prune.executeUpdate();
+      if (summary.epsilon() != null) recordSpend(job.id(), summary.epsilon());
       writeJob(job, row);
       return null;
     });
+  }
+
+  /**
+   * Records what a job with differential privacy has spent so far in the privacy ledger (V5), in
+   * the transaction of its round, so a budget never shows a round as unspent once it is stored.
+   */
+  private void recordSpend(JobId job, double epsilon) throws SQLException {
+    PreparedStatement s = statement("UPDATE privacy_ledger SET spent_epsilon = ? WHERE job_id = ?");
+    s.setDouble(1, epsilon);
+    s.setString(2, job.value());
+    s.executeUpdate();
   }
 
   @Override
@@ -577,8 +593,23 @@ public final class SqlStateStore implements StateStore {
   }
 
   private static DatasetInfo datasetRow(ResultSet r) throws SQLException {
-    return new DatasetInfo(DatasetId.of(r.getString(1)), NodeId.of(r.getString(2)), parse(r.getString(3), DatasetMetadata.class), instant(r.getString(4)));
+    DatasetMetadata declared = parse(r.getString(3), DatasetMetadata.class);
+    return new DatasetInfo(DatasetId.of(r.getString(1)), NodeId.of(r.getString(2)), visible(declared, r.getString(5)), instant(r.getString(4)));
   }
+
+  /**
+   * The metadata with the visibility a data owner set on the gateway (column {@code visibility},
+   * V4), which overrides what the node declared; {@code null} keeps the node's.
+   */
+  private static DatasetMetadata visible(DatasetMetadata declared, String visibility) {
+    if (visibility == null) return declared;
+    return declared.withVisibility(switch (visibility) {
+      case "public" -> Visibility.PUBLIC;
+      case "private" -> Visibility.PRIVATE;
+      default -> throw corrupt("dataset visibility '" + visibility + "'", null);
+    });
+  }
+
 
   private static Job jobRow(ResultSet r) throws SQLException {
     String id = r.getString(1);
@@ -599,7 +630,8 @@ public final class SqlStateStore implements StateStore {
         instant(r.getString(6)),
         startedAt == null ? null : instant(startedAt),
         finishedAt == null ? null : instant(finishedAt),
-        metrics);
+        metrics,
+        r.getString(10));
   }
 
   private static JobState state(String wireName) {

@@ -85,7 +85,15 @@ public interface StateStore extends AutoCloseable {
    * Jobs newest first, at most {@code limit}, starting after the job {@code after} when present;
    * only jobs in one of {@code states} unless that is empty.
    */
-  List<Job> jobs(List<JobState> states, Optional<JobId> after, int limit);
+  default List<Job> jobs(List<JobState> states, Optional<JobId> after, int limit) {
+    return jobs(states, Optional.empty(), after, limit);
+  }
+
+  /**
+   * As {@link #jobs(List, Optional, int)}, only jobs submitted by {@code owner} (a login name)
+   * when present.
+   */
+  List<Job> jobs(List<JobState> states, Optional<String> owner, Optional<JobId> after, int limit);
 
   /**
    * Deletes a job with its rounds, checkpoints and events.

@@ -10,6 +10,7 @@ import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.node.NodeInfo;
+import dev.fedgrid.gateway.access.TestIdentity;
 import dev.fedgrid.gateway.json.Json;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -23,6 +24,7 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The control API over real HTTP on loopback, against {@link FakeControl}. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -45,6 +48,8 @@ class ControlServerTest {
        "training": {"epochs": 2}, "strategy": {"type": "fedprox", "mu": 0.1}, "rounds": 3, "minNodes": 1}
       """;
 
+  @TempDir Path dir;
+  private TestIdentity identity;
   private FakeControl control;
   private ControlServer server;
   private HttpClient http;
@@ -57,7 +62,8 @@ class ControlServerTest {
     node = control.addNode("hospital-a");
     heart = control.addDataset(node.id(), "heart", "medical", "tabular");
     control.addDataset(node.id(), "diabetes", "medical");
-    server = ControlServer.start(control, "127.0.0.1", 0, Duration.ofMillis(200));
+    identity = TestIdentity.open(dir);
+    server = ControlServer.builder(control, identity.identity).heartbeat(Duration.ofMillis(200)).start();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -65,6 +71,7 @@ class ControlServerTest {
   void stop() {
     http.close();
     server.close();
+    identity.close();
   }
 
   // ---- jobs ----
@@ -157,6 +164,64 @@ class ControlServerTest {
     assertThat(state.at("/details/parameter").asText()).isEqualTo("state");
     assertError(get("/api/v1/jobs?cursor=not-a-cursor"), 400, "INVALID_CURSOR");
     assertError(get("/api/v1/jobs/" + control.addJob(JobState.RUNNING).id() + "/events?after=-1"), 400, "INVALID_QUERY");
+  }
+
+  // ---- authentication ----
+
+  @Test
+  void callsWithoutAValidTokenAre401WithWwwAuthenticate() throws Exception {
+    for (String header : new String[] {null, "Basic b3duZXI6eA==", "Bearer", "Bearer fgt_unknown"}) {
+      var b = HttpRequest.newBuilder(uri("/api/v1/jobs")).timeout(Duration.ofSeconds(20));
+      if (header != null) b.header("Authorization", header);
+      HttpResponse<String> res = http.send(b.build(), BodyHandlers.ofString());
+      assertError(res, 401, header != null && header.startsWith("Bearer fgt_") ? "TOKEN_INVALID" : "UNAUTHENTICATED");
+      assertThat(res.headers().firstValue("www-authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+    }
+    assertThat(http.send(HttpRequest.newBuilder(uri("/api/v1/health")).build(), BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRevokedTokenIs401AndAMissingPermissionIs403() throws Exception {
+    String scientist = identity.tokenFor("sam", "data-scientist");
+    HttpResponse<String> nodes = http.send(
+        HttpRequest.newBuilder(uri("/api/v1/nodes")).header("Authorization", "Bearer " + scientist).build(), BodyHandlers.ofString());
+    JsonNode denied = assertError(nodes, 403, "PERMISSION_DENIED");
+    assertThat(denied.at("/details/permissions")).extracting(JsonNode::asText).containsExactly("can_upload_data", "can_manage_infrastructure");
+    JsonNode tokens = Json.mapper().readTree(http.send(
+        HttpRequest.newBuilder(uri("/api/v1/tokens")).header("Authorization", "Bearer " + scientist).build(), BodyHandlers.ofString()).body());
+    String id = tokens.at("/items/0/id").asText();
+    assertThat(http.send(HttpRequest.newBuilder(uri("/api/v1/tokens/" + id)).DELETE().header("Authorization", "Bearer " + scientist).build(),
+        BodyHandlers.ofString()).statusCode()).isEqualTo(204);
+    HttpResponse<String> after = http.send(
+        HttpRequest.newBuilder(uri("/api/v1/me")).header("Authorization", "Bearer " + scientist).build(), BodyHandlers.ofString());
+    assertError(after, 401, "TOKEN_REVOKED");
+    assertThat(after.headers().firstValue("www-authenticate")).isPresent();
+  }
+
+  @Test
+  void loginIssuesASessionTokenAndFailuresAreRateLimited() throws Exception {
+    identity.tokenFor("ana", "data-scientist");
+    HttpResponse<String> ok = http.send(HttpRequest.newBuilder(uri("/api/v1/login"))
+        .POST(BodyPublishers.ofString("{\"user\": \"ana\", \"password\": \"correct horse battery staple\"}")).build(), BodyHandlers.ofString());
+    JsonNode login = json(ok);
+    assertThat(login.get("token").asText()).startsWith("fgt_");
+    assertThat(login.at("/user/name").asText()).isEqualTo("ana");
+    assertThat(login.at("/user/permissions")).extracting(JsonNode::asText).containsExactly("can_make_data_requests");
+    JsonNode me = json(http.send(HttpRequest.newBuilder(uri("/api/v1/me")).header("Authorization", "Bearer " + login.get("token").asText()).build(),
+        BodyHandlers.ofString()));
+    assertThat(me.get("role").asText()).isEqualTo("data-scientist");
+
+    String wrong = "{\"user\": \"ana\", \"password\": \"wrong password!\"}";
+    String unknown = "{\"user\": \"nobody\", \"password\": \"wrong password!\"}";
+    JsonNode a = assertError(http.send(HttpRequest.newBuilder(uri("/api/v1/login")).POST(BodyPublishers.ofString(wrong)).build(), BodyHandlers.ofString()), 401, "LOGIN_FAILED");
+    JsonNode b = assertError(http.send(HttpRequest.newBuilder(uri("/api/v1/login")).POST(BodyPublishers.ofString(unknown)).build(), BodyHandlers.ofString()), 401, "LOGIN_FAILED");
+    assertThat(a.get("message")).isEqualTo(b.get("message"));
+    for (int i = 0; i < 4; i++) http.send(HttpRequest.newBuilder(uri("/api/v1/login")).POST(BodyPublishers.ofString(wrong)).build(), BodyHandlers.ofString());
+    HttpResponse<String> locked = http.send(HttpRequest.newBuilder(uri("/api/v1/login"))
+        .POST(BodyPublishers.ofString("{\"user\": \"ana\", \"password\": \"correct horse battery staple\"}")).build(), BodyHandlers.ofString());
+    JsonNode limited = assertError(locked, 401, "LOGIN_RATE_LIMITED");
+    assertThat(limited.at("/details/retryAfterSeconds").asLong()).isBetween(1L, 900L);
+    assertThat(locked.headers().firstValue("retry-after")).isPresent();
   }
 
   // ---- errors ----
@@ -419,7 +484,7 @@ class ControlServerTest {
     assertError(get("/api/v1/jobs/" + JobId.random() + "/events"), 404, "JOB_NOT_FOUND");
     Job job = control.addJob(JobState.RUNNING);
     HttpResponse<String> bad = http.send(
-        HttpRequest.newBuilder(uri("/api/v1/jobs/" + job.id() + "/events")).header("Last-Event-ID", "x").build(), BodyHandlers.ofString());
+        HttpRequest.newBuilder(uri("/api/v1/jobs/" + job.id() + "/events")).header("Last-Event-ID", "x").header("Authorization", bearer()).build(), BodyHandlers.ofString());
     assertError(bad, 400, "INVALID_QUERY");
   }
 
@@ -430,7 +495,7 @@ class ControlServerTest {
     CompletableFuture<List<Sse>> all = CompletableFuture.supplyAsync(() -> readEvents(stream.response().body()));
     Thread.sleep(100);
     control.setState(job.id(), JobState.CANCELLED, 0, Map.of());
-    control.deleteJob(job.id());
+    control.deleteJob(identity.ownerPrincipal(), job.id());
     assertThat(all.get(10, TimeUnit.SECONDS)).allMatch(e -> e.id() == null);
   }
 
@@ -442,7 +507,8 @@ class ControlServerTest {
 
   private Stream openStream(JobId job, String lastEventId, String after) throws Exception {
     var b = HttpRequest.newBuilder(uri("/api/v1/jobs/" + job + "/events" + (after == null ? "" : "?after=" + after)))
-        .header("Accept", "text/event-stream");
+        .header("Accept", "text/event-stream")
+        .header("Authorization", bearer());
     if (lastEventId != null) b.header("Last-Event-ID", lastEventId);
     return new Stream(http.send(b.build(), BodyHandlers.ofInputStream()));
   }
@@ -473,6 +539,10 @@ class ControlServerTest {
     return events;
   }
 
+  private String bearer() {
+    return "Bearer " + identity.owner.token();
+  }
+
   private URI uri(String path) {
     return URI.create("http://127.0.0.1:" + server.port() + path);
   }
@@ -481,6 +551,7 @@ class ControlServerTest {
     return HttpRequest.newBuilder(uri(path))
         .timeout(Duration.ofSeconds(20))
         .header("Content-Type", "application/json")
+        .header("Authorization", bearer())
         .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body))
         .build();
   }

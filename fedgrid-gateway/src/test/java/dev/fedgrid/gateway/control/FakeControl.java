@@ -8,6 +8,7 @@ import dev.fedgrid.api.NotFoundException;
 import dev.fedgrid.api.dataset.DatasetFormat;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.dataset.DatasetMetadata;
+import dev.fedgrid.api.dataset.DatasetQuery;
 import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.dataset.LabelInfo;
 import dev.fedgrid.api.dataset.Visibility;
@@ -20,6 +21,7 @@ import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.node.NodeInfo;
 import dev.fedgrid.api.node.NodeStatus;
+import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.state.JobEvent;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,7 +36,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link GatewayControl} backed by maps, to test the HTTP adapter alone (the real coordinator has
- * its own tests). Thread-safe: every method synchronizes on this object, and {@link #events} waits
+ * its own tests). It ignores the caller: who may see what is the coordinator's business, tested
+ * by the coordinator's tests and {@link AuthorizationMatrixTest}. Thread-safe: every method synchronizes on this object, and {@link #events} waits
  * on it for new events.
  */
 final class FakeControl implements GatewayControl {
@@ -66,7 +69,7 @@ final class FakeControl implements GatewayControl {
   }
 
   synchronized Job addJob(JobState state) {
-    Job job = new Job(JobId.random(), spec("fixture"), state, 0, "", T0, null, null, Map.of());
+    Job job = new Job(JobId.random(), spec("fixture"), state, 0, "", T0, null, null, Map.of(), "owner");
     jobs.put(job.id(), job);
     events.put(job.id(), new ArrayList<>());
     return job;
@@ -82,7 +85,7 @@ final class FakeControl implements GatewayControl {
 
   synchronized void setState(JobId id, JobState state, int completedRounds, Map<String, Double> metrics) {
     Job j = jobs.get(id);
-    jobs.put(id, new Job(id, j.spec(), state, completedRounds, state == JobState.FAILED ? "boom" : "", j.createdAt(), T0, state.isTerminal() ? T0.plusSeconds(9) : null, metrics));
+    jobs.put(id, new Job(id, j.spec(), state, completedRounds, state == JobState.FAILED ? "boom" : "", j.createdAt(), T0, state.isTerminal() ? T0.plusSeconds(9) : null, metrics, j.owner()));
     notifyAll();
   }
 
@@ -115,14 +118,14 @@ final class FakeControl implements GatewayControl {
   // ---- GatewayControl ----
 
   @Override
-  public synchronized Job submitJob(JobSpec spec) {
+  public synchronized Job submitJob(Principal caller, JobSpec spec) {
     maybeFail();
     for (String d : spec.datasets()) {
       if (datasets.values().stream().noneMatch(i -> i.name().equals(d) || i.id().value().equals(d))) {
         throw new NotFoundException("DATASET_NOT_FOUND", "no dataset named " + d);
       }
     }
-    Job job = new Job(JobId.random(), spec, JobState.QUEUED, 0, "", T0, null, null, Map.of());
+    Job job = new Job(JobId.random(), spec, JobState.QUEUED, 0, "", T0, null, null, Map.of(), caller.name());
     jobs.put(job.id(), job);
     events.put(job.id(), new ArrayList<>());
     appendEvent(job.id(), "queued", "queued");
@@ -130,13 +133,13 @@ final class FakeControl implements GatewayControl {
   }
 
   @Override
-  public synchronized Job job(JobId id) {
+  public synchronized Job job(Principal caller, JobId id) {
     maybeFail();
     return require(id);
   }
 
   @Override
-  public synchronized List<Job> jobs(List<JobState> states, Optional<JobId> after, int limit) {
+  public synchronized List<Job> jobs(Principal caller, List<JobState> states, Optional<JobId> after, int limit) {
     maybeFail();
     return jobs.values().stream()
         .sorted(Comparator.comparing(Job::id).reversed())
@@ -147,7 +150,7 @@ final class FakeControl implements GatewayControl {
   }
 
   @Override
-  public synchronized Job cancelJob(JobId id) {
+  public synchronized Job cancelJob(Principal caller, JobId id) {
     Job job = require(id);
     if (job.state().isTerminal()) throw new ConflictException("JOB_FINISHED", "job " + id + " already " + job.state().wireName());
     setState(id, JobState.CANCELLED, job.completedRounds(), job.metrics());
@@ -156,7 +159,7 @@ final class FakeControl implements GatewayControl {
   }
 
   @Override
-  public synchronized void deleteJob(JobId id) {
+  public synchronized void deleteJob(Principal caller, JobId id) {
     Job job = require(id);
     if (!job.state().isTerminal()) throw new ConflictException("JOB_ACTIVE", "job " + id + " is " + job.state().wireName() + "; cancel it first");
     jobs.remove(id);
@@ -165,13 +168,13 @@ final class FakeControl implements GatewayControl {
   }
 
   @Override
-  public synchronized List<RoundSummary> rounds(JobId id) {
+  public synchronized List<RoundSummary> rounds(Principal caller, JobId id) {
     require(id);
     return List.copyOf(rounds.getOrDefault(id, List.of()));
   }
 
   @Override
-  public synchronized List<JobEvent> events(JobId id, long afterSeq, Duration maxWait) throws InterruptedException {
+  public synchronized List<JobEvent> events(Principal caller, JobId id, long afterSeq, Duration maxWait) throws InterruptedException {
     long deadline = System.nanoTime() + maxWait.toNanos();
     while (true) {
       require(id);
@@ -184,34 +187,36 @@ final class FakeControl implements GatewayControl {
   }
 
   @Override
-  public synchronized List<NodeInfo> nodes() {
+  public synchronized List<NodeInfo> nodes(Principal caller) {
     return List.copyOf(nodes.values());
   }
 
   @Override
-  public synchronized NodeInfo node(NodeId id) {
+  public synchronized NodeInfo node(Principal caller, NodeId id) {
     NodeInfo node = nodes.get(id);
     if (node == null) throw new NotFoundException("NODE_NOT_FOUND", "there is no node " + id);
     return node;
   }
 
   @Override
-  public synchronized List<DatasetInfo> datasets(Optional<String> name, Optional<String> tag) {
-    return datasets.values().stream()
-        .filter(d -> name.isEmpty() || d.name().equals(name.get()))
-        .filter(d -> tag.isEmpty() || d.metadata().tags().contains(tag.get()))
-        .toList();
+  public synchronized List<DatasetInfo> datasets(Principal caller, DatasetQuery query) {
+    return datasets.values().stream().filter(query::matches).toList();
   }
 
   @Override
-  public synchronized DatasetInfo dataset(DatasetId id) {
+  public synchronized DatasetInfo dataset(Principal caller, DatasetId id) {
     DatasetInfo d = datasets.get(id);
     if (d == null) throw new NotFoundException("DATASET_NOT_FOUND", "there is no dataset " + id);
     return d;
   }
 
   @Override
-  public synchronized ModelArtifact model(JobId id) {
+  public synchronized ModelArtifact inspectModel(Principal caller, JobId id) {
+    return model(caller, id);
+  }
+
+  @Override
+  public synchronized ModelArtifact model(Principal caller, JobId id) {
     require(id);
     ModelArtifact model = models.get(id);
     if (model == null) throw new ConflictException("MODEL_NOT_READY", "job " + id + " has no completed round yet");

@@ -3,18 +3,23 @@ package dev.fedgrid.gateway.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fedgrid.gateway.access.TestIdentity;
 import dev.fedgrid.gateway.json.Json;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The hand-written OpenAPI document describes exactly the routes the server registers. */
 class OpenApiTest {
   private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options", "trace");
+
+  @TempDir Path dir;
 
   @Test
   void everyRegisteredRouteIsDocumentedAndViceVersa() throws Exception {
@@ -24,7 +29,17 @@ class OpenApiTest {
       if (METHODS.contains(op.getKey())) documented.add(op.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey());
     }));
     var registered = new TreeSet<String>();
-    try (ControlServer server = ControlServer.start(new FakeControl(), "127.0.0.1", 0)) {
+    try (TestIdentity identity = TestIdentity.open(dir);
+        ControlServer server = ControlServer.builder(new FakeControl(), identity.identity)
+            .joinTokens(new dev.fedgrid.gateway.access.JoinTokens(identity.db, identity.audit, java.time.InstantSource.system()))
+            .audit(identity.audit)
+            .budgets(budgets(identity))
+            .releases(new dev.fedgrid.gateway.requests.ReleaseRequests(
+                identity.db, new dev.fedgrid.gateway.state.SqlStateStore(identity.db), budgets(identity), identity.audit, (caller, dataset) -> false,
+                java.time.InstantSource.system()))
+            .datasets(new dev.fedgrid.gateway.access.DatasetAccess(
+                identity.db, new dev.fedgrid.gateway.state.SqlStateStore(identity.db), identity.audit, java.time.InstantSource.system()))
+            .start()) {
       server.routes().forEach(r -> registered.add(r.method().text() + " " + r.path()));
     }
     assertThat(documented).isEqualTo(registered);
@@ -54,6 +69,11 @@ class OpenApiTest {
   void documentsTheErrorShape() throws Exception {
     JsonNode error = document().at("/components/schemas/Error");
     assertThat(error.get("required")).extracting(JsonNode::asText).containsExactly("code", "message", "details");
+  }
+
+  private static dev.fedgrid.gateway.privacy.PrivacyBudgets budgets(TestIdentity identity) {
+    return new dev.fedgrid.gateway.privacy.PrivacyBudgets(
+        identity.db, new dev.fedgrid.gateway.state.SqlStateStore(identity.db), identity.audit, java.time.InstantSource.system());
   }
 
   private static void collectRefs(JsonNode node, List<String> refs) {

@@ -8,7 +8,11 @@ import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.NotFoundException;
+import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.UnauthenticatedException;
+import dev.fedgrid.api.UserId;
+import dev.fedgrid.api.governance.AuditEvent;
+import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.dataset.ColumnStats;
 import dev.fedgrid.api.dataset.DatasetFormat;
 import dev.fedgrid.api.dataset.DatasetMetadata;
@@ -28,8 +32,11 @@ import dev.fedgrid.gateway.fleet.NodeHello;
 import dev.fedgrid.gateway.fleet.Registration;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
 import dev.fedgrid.gateway.fleet.TaskKind;
+import dev.fedgrid.gateway.access.JoinTokens;
+import dev.fedgrid.gateway.access.Principal;
+import dev.fedgrid.gateway.audit.AuditLog;
+import dev.fedgrid.gateway.audit.AuditQuery;
 import dev.fedgrid.gateway.state.SqlStateStore;
-import dev.fedgrid.gateway.state.StateStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,6 +44,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -54,14 +62,17 @@ class CoordinatorTest {
       new CoordinatorOptions(Duration.ofMillis(200), Duration.ofMillis(1500), Duration.ofMillis(500), Duration.ofMillis(50));
 
   @TempDir Path dir;
-  private StateStore store;
+  private SqlStateStore store;
+  private AuditLog audit;
   private Coordinator coordinator;
+  private final Principal ana = new Principal(UserId.random(), "ana", "data-scientist", Set.of(Permission.MAKE_DATA_REQUESTS));
   private final List<SimNode> nodes = new ArrayList<>();
 
   @BeforeEach
   void start() {
     store = SqlStateStore.sqlite(dir.resolve("gateway.db"));
-    coordinator = new Coordinator(store, Clock.systemUTC(), FAST);
+    audit = new AuditLog(store.database(), Clock.systemUTC());
+    coordinator = new Coordinator(store, audit, Clock.systemUTC(), FAST);
     coordinator.start();
   }
 
@@ -76,14 +87,14 @@ class CoordinatorTest {
   void fedAvgRunsEveryRoundAndAveragesByExamples() throws Exception {
     simNode("a", 100, 1.0f);
     simNode("b", 300, 3.0f);
-    Job job = coordinator.submitJob(spec(3, 2, new StrategyConfig.FedAvg()));
+    Job job = coordinator.submitJob(ana, spec(3, 2, new StrategyConfig.FedAvg()));
     Parameters initial = store.latestCheckpoint(job.id()).orElseThrow().parameters();
 
     Job done = awaitTerminal(job.id());
 
     assertThat(done.state()).isEqualTo(JobState.COMPLETED);
     assertThat(done.completedRounds()).isEqualTo(3);
-    List<RoundSummary> rounds = coordinator.rounds(job.id());
+    List<RoundSummary> rounds = coordinator.rounds(ana, job.id());
     assertThat(rounds).extracting(RoundSummary::round).containsExactly(1, 2, 3);
     assertThat(rounds).allSatisfy(r -> {
       assertThat(r.updates()).isEqualTo(2);
@@ -92,18 +103,18 @@ class CoordinatorTest {
       assertThat(r.evalMetrics()).containsKey("accuracy");
     });
     // each round moves every weight by (100 * 1 + 300 * 3) / 400 = 2.5
-    float[] last = coordinator.model(job.id()).parameters().values();
+    float[] last = coordinator.model(ana, job.id()).parameters().values();
     for (int i = 0; i < last.length; i++) assertThat(last[i]).isCloseTo(initial.values()[i] + 7.5f, org.assertj.core.data.Offset.offset(1e-4f));
     // evaluation metrics are weighted by test examples: (10 * 0.5 + 30 * 0.9) / 40
     assertThat(done.metrics().get("accuracy")).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-9));
-    assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type())
+    assertThat(coordinator.events(ana, job.id(), 0, Duration.ZERO)).extracting(e -> e.type())
         .containsSubsequence("queued", "started", "round_started", "round_completed", "completed");
   }
 
   @Test
   void jobWaitsInTheQueueUntilEnoughNodesAreOnline() throws Exception {
     simNode("a", 100, 1.0f);
-    Job job = coordinator.submitJob(spec(1, 2, new StrategyConfig.FedAvg()));
+    Job job = coordinator.submitJob(ana, spec(1, 2, new StrategyConfig.FedAvg()));
     awaitMessage(job.id(), "waiting for 2 free node(s)");
     assertThat(coordinator.job(job.id()).state()).isEqualTo(JobState.QUEUED);
 
@@ -119,10 +130,10 @@ class CoordinatorTest {
     silent.ignoreFitTasks.set(true); // alive (heartbeats) but never answers
     JobSpec spec = new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, 1, 2, 1, true);
 
-    Job done = awaitTerminal(coordinator.submitJob(spec).id());
+    Job done = awaitTerminal(coordinator.submitJob(ana, spec).id());
 
     assertThat(done.state()).isEqualTo(JobState.COMPLETED);
-    RoundSummary round = coordinator.rounds(done.id()).getFirst();
+    RoundSummary round = coordinator.rounds(ana, done.id()).getFirst();
     assertThat(round.updates()).isEqualTo(2);
     assertThat(round.failures()).singleElement().satisfies(f -> {
       assertThat(f.node()).isEqualTo(silent.id);
@@ -136,7 +147,7 @@ class CoordinatorTest {
     SimNode broken = simNode("b", 100, 1.0f);
     broken.failFitTasks.set(true);
 
-    Job done = awaitTerminal(coordinator.submitJob(spec(2, 2, new StrategyConfig.FedAvg())).id());
+    Job done = awaitTerminal(coordinator.submitJob(ana, spec(2, 2, new StrategyConfig.FedAvg())).id());
 
     assertThat(done.state()).isEqualTo(JobState.FAILED);
     assertThat(done.message()).contains("1 of 2 updates arrived, 2 needed").contains(broken.id.value()).contains("lower --min-nodes");
@@ -147,7 +158,7 @@ class CoordinatorTest {
   void invalidAndReplayedUpdatesAreRefusedAndChangeNothing() throws Exception {
     Registration a = register("a", 100);
     Registration b = register("b", 100);
-    Job job = coordinator.submitJob(spec(1, 2, new StrategyConfig.FedAvg()));
+    Job job = coordinator.submitJob(ana, spec(1, 2, new StrategyConfig.FedAvg()));
     TaskAssignment ta = coordinator.pollTask(a.nodeId(), Duration.ofSeconds(5)).orElseThrow();
     TaskAssignment tb = coordinator.pollTask(b.nodeId(), Duration.ofSeconds(5)).orElseThrow();
     Parameters start = coordinator.taskParameters(a.nodeId(), ta.id());
@@ -186,12 +197,12 @@ class CoordinatorTest {
   @Test
   void submissionChecksDatasetsAndTheModel() {
     register("a", 100);
-    assertThatThrownBy(() -> coordinator.submitJob(new JobSpec("t", List.of("nope"), ModelSpec.logisticRegression(), null, null, 1, 1, 10, true)))
+    assertThatThrownBy(() -> coordinator.submitJob(ana, new JobSpec("t", List.of("nope"), ModelSpec.logisticRegression(), null, null, 1, 1, 10, true)))
         .isInstanceOf(NotFoundException.class).hasMessageContaining("no node has registered a dataset named 'nope'");
     ModelSpec threeClasses = ModelSpec.mlp(List.of(4), 3, dev.fedgrid.api.model.Loss.SOFTMAX_CROSS_ENTROPY);
-    assertThatThrownBy(() -> coordinator.submitJob(new JobSpec("t", List.of("cancer"), threeClasses, null, null, 1, 1, 10, true)))
+    assertThatThrownBy(() -> coordinator.submitJob(ana, new JobSpec("t", List.of("cancer"), threeClasses, null, null, 1, 1, 10, true)))
         .isInstanceOf(InvalidRequestException.class).hasMessageContaining("2 classes").hasMessageContaining("2 units wide");
-    assertThat(coordinator.jobs(List.of(), Optional.empty(), 10)).isEmpty();
+    assertThat(coordinator.jobs(ana, List.of(), Optional.empty(), 10)).isEmpty();
   }
 
   @Test
@@ -199,14 +210,14 @@ class CoordinatorTest {
     simNode("a", 100, 1.0f);
     SimNode slow = simNode("b", 100, 1.0f);
     slow.ignoreFitTasks.set(true);
-    Job job = coordinator.submitJob(new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 2, 60, true));
+    Job job = coordinator.submitJob(ana, new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 2, 60, true));
     awaitState(job.id(), JobState.RUNNING);
 
-    Job cancelled = coordinator.cancelJob(job.id());
+    Job cancelled = coordinator.cancelJob(ana, job.id());
 
     assertThat(cancelled.state()).isEqualTo(JobState.CANCELLED);
-    assertThatThrownBy(() -> coordinator.cancelJob(job.id())).isInstanceOf(ConflictException.class);
-    coordinator.deleteJob(job.id());
+    assertThatThrownBy(() -> coordinator.cancelJob(ana, job.id())).isInstanceOf(ConflictException.class);
+    coordinator.deleteJob(ana, job.id());
     assertThatThrownBy(() -> coordinator.job(job.id())).isInstanceOf(NotFoundException.class);
   }
 
@@ -215,7 +226,7 @@ class CoordinatorTest {
     SimNode a = simNode("a", 100, 1.0f);
     SimNode b = simNode("b", 100, 1.0f);
     a.delay.set(150);
-    Job job = coordinator.submitJob(spec(6, 2, new StrategyConfig.FedAdam(null, null, null, null)));
+    Job job = coordinator.submitJob(ana, spec(6, 2, new StrategyConfig.FedAdam(null, null, null, null)));
     awaitRounds(job.id(), 2);
 
     nodes.forEach(SimNode::stop);
@@ -223,12 +234,12 @@ class CoordinatorTest {
     int before = store.job(job.id()).orElseThrow().completedRounds();
     assertThat(store.job(job.id()).orElseThrow().state()).isEqualTo(JobState.RUNNING);
 
-    coordinator = new Coordinator(store, Clock.systemUTC(), FAST);
+    coordinator = new Coordinator(store, audit, Clock.systemUTC(), FAST);
     coordinator.start();
     // stored last-seen times are not trusted: until its nodes call again the job waits
-    assertThat(coordinator.nodes()).extracting(n -> n.status()).containsOnly(dev.fedgrid.api.node.NodeStatus.OFFLINE);
+    assertThat(coordinator.nodes(ana)).extracting(n -> n.status()).containsOnly(dev.fedgrid.api.node.NodeStatus.OFFLINE);
     Thread.sleep(300);
-    assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).doesNotContain("resumed");
+    assertThat(coordinator.events(ana, job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).doesNotContain("resumed");
     assertThat(store.job(job.id()).orElseThrow().completedRounds()).isEqualTo(before);
     nodes.clear();
     nodes.add(new SimNode(coordinator, a.registration, 1.0f, 100).start());
@@ -236,8 +247,8 @@ class CoordinatorTest {
 
     Job done = awaitTerminal(job.id());
     assertThat(done.state()).isEqualTo(JobState.COMPLETED);
-    assertThat(coordinator.rounds(job.id())).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4, 5, 6);
-    assertThat(coordinator.events(job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).contains("resuming", "resumed");
+    assertThat(coordinator.rounds(ana, job.id())).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4, 5, 6);
+    assertThat(coordinator.events(ana, job.id(), 0, Duration.ZERO)).extracting(e -> e.type()).contains("resuming", "resumed");
     assertThat(before).isGreaterThanOrEqualTo(2);
   }
 
@@ -247,7 +258,7 @@ class CoordinatorTest {
     double planned = CentralDp.epsilon(privacy, 4);
     register("late", 100); // registered but offline: the job waits, and says what it will spend
     JobSpec dp = new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, 4, 2, 10, true, null, privacy);
-    Job job = coordinator.submitJob(dp);
+    Job job = coordinator.submitJob(ana, dp);
     assertThat(coordinator.job(job.id()).message()).contains("ε " + JobPrivacy.format(planned) + " planned");
     // "late" counts as online for the node time-out after registering; wait until it is not, so the
     // job cannot start on it and then lose it
@@ -260,7 +271,7 @@ class CoordinatorTest {
     Job done = awaitTerminal(job.id());
 
     assertThat(done.state()).isEqualTo(JobState.COMPLETED);
-    List<RoundSummary> rounds = coordinator.rounds(job.id());
+    List<RoundSummary> rounds = coordinator.rounds(ana, job.id());
     assertThat(rounds).extracting(RoundSummary::round).containsExactly(1, 2, 3, 4);
     for (RoundSummary r : rounds) assertThat(r.epsilon()).as("round %d", r.round()).isEqualTo(CentralDp.epsilon(privacy, r.round()));
     assertThat(rounds).extracting(RoundSummary::epsilon).isSorted();
@@ -269,12 +280,12 @@ class CoordinatorTest {
     // by at most (1 + 1) / 2 = 1 in norm per round, 4 in all, plus noise N(0, (1.1 / 2)^2) on each of
     // 3 weights x 4 rounds (norm about 0.55 sqrt(12) = 1.9; 5 times that is far out in its tail).
     // Unclipped FedAvg would move each weight by 4 x 2.5 = 10, a norm of 17.3.
-    float[] last = coordinator.model(job.id()).parameters().values();
+    float[] last = coordinator.model(ana, job.id()).parameters().values();
     double moved = 0;
     for (int i = 0; i < last.length; i++) moved += Math.pow(last[i] - initial.values()[i], 2);
     assertThat(Math.sqrt(moved)).isLessThan(4 + 5 * 0.55 * Math.sqrt(12));
 
-    var events = coordinator.events(job.id(), 0, Duration.ZERO);
+    var events = coordinator.events(ana, job.id(), 0, Duration.ZERO);
     assertThat(events).filteredOn(e -> e.type().equals("queued")).singleElement()
         .satisfies(e -> assertThat(e.message()).contains("DP-FedAvg (σ 1.1, clip 1.0, δ 1.0E-5): ε " + JobPrivacy.format(planned) + " planned"));
     assertThat(events).filteredOn(e -> e.type().equals("round_completed")).hasSize(4).last()
@@ -286,11 +297,81 @@ class CoordinatorTest {
   @Test
   void aDpJobWithAnotherStrategyIsRefusedAtSubmission() {
     register("a", 100);
-    assertThatThrownBy(() -> coordinator.submitJob(new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), null,
+    assertThatThrownBy(() -> coordinator.submitJob(ana, new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), null,
             new StrategyConfig.FedAdam(null, null, null, null), 3, 1, 10, true, null, DifferentialPrivacy.withNoise(1.0))))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("differential privacy currently works with fedavg");
-    assertThat(coordinator.jobs(List.of(), Optional.empty(), 10)).isEmpty();
+    assertThat(coordinator.jobs(ana, List.of(), Optional.empty(), 10)).isEmpty();
+  }
+
+  // ------------------------------------------------------------------ ownership and audit
+
+  @Test
+  void jobsAreVisibleToTheirSubmitterAndToComplianceOnly() throws Exception {
+    register("a", 100);
+    Principal bo = new Principal(UserId.random(), "bo", "data-scientist", Set.of(Permission.MAKE_DATA_REQUESTS));
+    Principal officer = new Principal(UserId.random(), "cora", "compliance-officer", Set.of(Permission.TRIAGE_REQUESTS, Permission.MANAGE_PRIVACY_BUDGET));
+    Principal admin = new Principal(UserId.random(), "adam", "administrator", Set.of(Permission.MANAGE_INFRASTRUCTURE, Permission.MANAGE_USERS));
+    Job mine = coordinator.submitJob(ana, spec(1, 2, new StrategyConfig.FedAvg()));
+    Job theirs = coordinator.submitJob(bo, spec(1, 2, new StrategyConfig.FedAvg()));
+    assertThat(mine.owner()).isEqualTo("ana");
+    assertThat(store.job(mine.id()).orElseThrow().owner()).isEqualTo("ana");
+
+    assertThat(coordinator.jobs(ana, List.of(), Optional.empty(), 10)).extracting(Job::id).containsExactly(mine.id());
+    assertThat(coordinator.jobs(bo, List.of(), Optional.empty(), 10)).extracting(Job::id).containsExactly(theirs.id());
+    assertThat(coordinator.jobs(officer, List.of(), Optional.empty(), 10)).extracting(Job::id).containsExactlyInAnyOrder(mine.id(), theirs.id());
+    assertThat(coordinator.jobs(admin, List.of(), Optional.empty(), 10)).isEmpty();
+
+    // another user's job is answered as if it did not exist
+    assertThatThrownBy(() -> coordinator.job(bo, mine.id())).isInstanceOf(NotFoundException.class).hasMessageContaining("no job has id");
+    assertThatThrownBy(() -> coordinator.rounds(bo, mine.id())).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> coordinator.cancelJob(bo, mine.id())).isInstanceOf(NotFoundException.class);
+    assertThat(coordinator.job(officer, mine.id()).id()).isEqualTo(mine.id());
+    // compliance sees it but may not cancel it; an operator may
+    assertThatThrownBy(() -> coordinator.cancelJob(officer, mine.id())).isInstanceOf(PermissionDeniedException.class)
+        .hasMessageContaining("only its submitter");
+    assertThat(coordinator.cancelJob(ana, mine.id()).state()).isEqualTo(JobState.CANCELLED);
+    assertThatThrownBy(() -> coordinator.model(officer, mine.id())).isInstanceOf(PermissionDeniedException.class);
+  }
+
+  @Test
+  void submissionCancellationAndDeletionAreAudited() throws Exception {
+    register("a", 100);
+    Job job = coordinator.submitJob(ana, spec(1, 2, new StrategyConfig.FedAvg()));
+    coordinator.cancelJob(ana, job.id());
+    coordinator.deleteJob(ana, job.id());
+    List<AuditEvent> events = jobEvents();
+    assertThat(events).extracting(AuditEvent::action).containsExactly("job.submitted", "job.cancelled", "job.deleted");
+    assertThat(events).allSatisfy(e -> {
+      assertThat(e.actor()).isEqualTo("ana");
+      assertThat(e.target()).isEqualTo(job.id().value());
+    });
+    assertThat(events.getFirst().details()).containsEntry("datasets", "cancer").containsEntry("rounds", "1");
+    assertThat(audit.verify().intact()).isTrue();
+  }
+
+  @Test
+  void aRefusingAdmissionRollsBackTheJobAndOtherAdmissionsWrites() throws Exception {
+    register("a", 100);
+    coordinator.close();
+    var seen = new ArrayList<Job>();
+    JobAdmission reserve = (caller, job) -> {
+      seen.add(job);
+      audit.append(caller.name(), "budget.set", "reservation-for-" + job.id(), Map.of()); // a write in the same transaction
+    };
+    JobAdmission refuse = (caller, job) -> {
+      throw new dev.fedgrid.api.ConflictException("BUDGET_EXCEEDED", "no budget left", Map.of());
+    };
+    coordinator = new Coordinator(store, audit, Clock.systemUTC(), FAST, List.of(reserve, refuse));
+    coordinator.start();
+    assertThatThrownBy(() -> coordinator.submitJob(ana, spec(1, 2, new StrategyConfig.FedAvg()))).isInstanceOf(ConflictException.class)
+        .hasMessage("no budget left");
+    assertThat(seen).singleElement().satisfies(j -> assertThat(j.owner()).isEqualTo("ana"));
+    assertThat(store.jobs(List.of(), Optional.empty(), 10)).isEmpty();
+    List<AuditEvent> events = jobEvents();
+    assertThat(events).extracting(AuditEvent::action).containsExactly("job.refused");
+    assertThat(events.getFirst().details()).containsEntry("reason", "BUDGET_EXCEEDED");
+    assertThat(events.getFirst().target()).isEqualTo(seen.getFirst().id().value());
   }
 
   // ------------------------------------------------------------------ helpers
@@ -305,8 +386,16 @@ class CoordinatorTest {
         rows, rows / 10, List.of("health"), Visibility.PRIVATE);
   }
 
+  /** Enrols a new node with a join token issued for it, as a node started with --join-token does. */
   private Registration register(String name, long rows) {
-    return coordinator.register(new NodeHello(Optional.empty(), Optional.empty(), name, 2, 1024, "test", List.of(metadata(rows))));
+    Principal operator = new Principal(UserId.random(), "ops", "administrator", Set.of(Permission.MANAGE_INFRASTRUCTURE));
+    String joinToken = new JoinTokens(store.database(), audit, Clock.systemUTC()).issue(operator, Optional.of(name), Duration.ofHours(1)).token();
+    return coordinator.register(new NodeHello(Optional.empty(), Optional.empty(), name, 2, 1024, "test", List.of(metadata(rows)), Optional.of(joinToken)));
+  }
+
+  /** The audit events of jobs, leaving out the nodes' enrolment. */
+  private List<AuditEvent> jobEvents() {
+    return audit.events(AuditQuery.all(100)).stream().filter(e -> e.action().startsWith("job.")).toList();
   }
 
   private SimNode simNode(String name, long rows, float step) {

@@ -177,7 +177,7 @@ public abstract class StateStoreContract {
     assertThat(store.job(job.id())).contains(job);
 
     Job running = new Job(job.id(), job.spec(), JobState.RUNNING, 3, "waiting for 1 more node", job.createdAt(), T0.plusNanos(7), null,
-        Map.of("accuracy", 0.875, "loss", 1e-300, "diverged", Double.NaN));
+        Map.of("accuracy", 0.875, "loss", 1e-300, "diverged", Double.NaN), job.owner());
     store.updateJob(running);
     Job stored = store.job(job.id()).orElseThrow();
     assertThat(stored.metrics().get("diverged")).isNaN();
@@ -186,10 +186,22 @@ public abstract class StateStoreContract {
   }
 
   @Test
+  void jobsCanBeListedByOwner() {
+    Job anas = job(1, JobState.QUEUED);
+    store.insertJob(anas);
+    Job bos = new Job(JobId.random(), spec("bo job"), JobState.QUEUED, 0, "", T0, null, null, Map.of(), "bo");
+    store.insertJob(bos);
+    assertThat(store.jobs(List.of(), Optional.of("bo"), Optional.empty(), 10)).containsExactly(bos);
+    assertThat(store.jobs(List.of(JobState.QUEUED), Optional.of("ana"), Optional.empty(), 10)).containsExactly(anas);
+    assertThat(store.jobs(List.of(), Optional.of("cy"), Optional.empty(), 10)).isEmpty();
+    assertThat(store.jobs(List.of(), Optional.empty(), 10)).hasSize(2);
+  }
+
+  @Test
   void duplicateJobIsRefused() {
     Job job = job(1, JobState.QUEUED);
     store.insertJob(job);
-    Job other = new Job(job.id(), spec("other"), JobState.RUNNING, 0, "", T0, T0, null, Map.of());
+    Job other = new Job(job.id(), spec("other"), JobState.RUNNING, 0, "", T0, T0, null, Map.of(), "ana");
     assertConflict(() -> store.insertJob(other), "JOB_ALREADY_EXISTS");
     assertThat(store.job(job.id())).contains(job);
   }
@@ -219,12 +231,12 @@ public abstract class StateStoreContract {
     assertThat(store.job(queued.id())).contains(progressed);
 
     assertConflict(() -> store.updateJob(with(progressed, JobState.QUEUED, 2)), "JOB_STATE_CONFLICT");
-    Job completed = new Job(queued.id(), queued.spec(), JobState.COMPLETED, 3, "", queued.createdAt(), T0, T0.plusSeconds(9), Map.of("accuracy", 0.9));
+    Job completed = new Job(queued.id(), queued.spec(), JobState.COMPLETED, 3, "", queued.createdAt(), T0, T0.plusSeconds(9), Map.of("accuracy", 0.9), queued.owner());
     store.updateJob(completed);
     assertThat(store.job(queued.id())).contains(completed);
 
     for (JobState next : List.of(JobState.QUEUED, JobState.RUNNING, JobState.FAILED, JobState.CANCELLED)) {
-      Job illegal = new Job(queued.id(), queued.spec(), next, 4, "changed", queued.createdAt(), T0, null, Map.of());
+      Job illegal = new Job(queued.id(), queued.spec(), next, 4, "changed", queued.createdAt(), T0, null, Map.of(), queued.owner());
       assertThatThrownBy(() -> store.updateJob(illegal))
           .isInstanceOf(ConflictException.class)
           .hasMessageContaining("completed")
@@ -288,7 +300,7 @@ public abstract class StateStoreContract {
     store.saveInitialCheckpoint(running.id(), initial);
     assertCheckpoint(store.latestCheckpoint(running.id()).orElseThrow(), 0, initial, Map.of());
 
-    Job after1 = new Job(running.id(), running.spec(), JobState.RUNNING, 1, "", running.createdAt(), running.startedAt(), null, Map.of("accuracy", 0.7));
+    Job after1 = new Job(running.id(), running.spec(), JobState.RUNNING, 1, "", running.createdAt(), running.startedAt(), null, Map.of("accuracy", 0.7), running.owner());
     RoundSummary s1 = summary(running.id(), 1);
     Checkpoint c1 = new Checkpoint(1, parameters(2), strategyState(2));
     store.completeRound(after1, s1, c1);
@@ -298,7 +310,7 @@ public abstract class StateStoreContract {
     assertCheckpoint(store.latestCheckpoint(running.id()).orElseThrow(), 1, c1.parameters(), c1.strategyState());
 
     // The last round may finish the job in the same transaction.
-    Job done = new Job(running.id(), running.spec(), JobState.COMPLETED, 2, "", running.createdAt(), running.startedAt(), T0.plusSeconds(99), Map.of("accuracy", 0.8));
+    Job done = new Job(running.id(), running.spec(), JobState.COMPLETED, 2, "", running.createdAt(), running.startedAt(), T0.plusSeconds(99), Map.of("accuracy", 0.8), running.owner());
     RoundSummary s2 = summary(running.id(), 2);
     store.completeRound(done, s2, new Checkpoint(2, parameters(3), strategyState(3)));
     assertThat(store.job(running.id())).contains(done);
@@ -314,7 +326,7 @@ public abstract class StateStoreContract {
     Checkpoint c1 = new Checkpoint(1, parameters(2), strategyState(2));
     store.completeRound(after1, s1, c1);
 
-    Job replay = new Job(running.id(), running.spec(), JobState.FAILED, 1, "replayed", running.createdAt(), running.startedAt(), T0, Map.of("accuracy", 0.1));
+    Job replay = new Job(running.id(), running.spec(), JobState.FAILED, 1, "replayed", running.createdAt(), running.startedAt(), T0, Map.of("accuracy", 0.1), running.owner());
     RoundSummary other = new RoundSummary(running.id(), 1, T0, T0, List.of(), 0, 0, List.of(), Map.of(), Map.of());
     assertConflict(() -> store.completeRound(replay, other, new Checkpoint(1, parameters(9), Map.of())), "ROUND_ALREADY_RECORDED");
 
@@ -564,7 +576,7 @@ public abstract class StateStoreContract {
   protected static Job job(int n, JobState state) {
     JobId id = JobId.of(Ids.next(JobId.PREFIX, T0.toEpochMilli() + n));
     Instant created = T0.plusMillis(n);
-    return new Job(id, spec("job " + n), state, 0, "", created, state == JobState.QUEUED ? null : created.plusNanos(1), null, Map.of());
+    return new Job(id, spec("job " + n), state, 0, "", created, state == JobState.QUEUED ? null : created.plusNanos(1), null, Map.of(), "ana");
   }
 
   /** Stores a queued job and moves it to running. */
@@ -579,7 +591,7 @@ public abstract class StateStoreContract {
   protected static Job with(Job job, JobState state, int completedRounds) {
     Instant started = job.startedAt() == null && state != JobState.QUEUED ? T0.plusSeconds(1) : job.startedAt();
     Instant finished = state.isTerminal() ? T0.plusSeconds(100) : null;
-    return new Job(job.id(), job.spec(), state, completedRounds, job.message(), job.createdAt(), started, finished, job.metrics());
+    return new Job(job.id(), job.spec(), state, completedRounds, job.message(), job.createdAt(), started, finished, job.metrics(), job.owner());
   }
 
   protected static RoundSummary summary(JobId job, int round) {
