@@ -1,6 +1,8 @@
 package dev.fedgrid.cli;
 
 import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.NotFoundException;
+import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.governance.BudgetRequest;
 import dev.fedgrid.api.governance.ReleaseRequest;
 import dev.fedgrid.api.governance.ReleaseReview;
@@ -92,8 +94,13 @@ public final class RequestCommand implements Runnable {
       ReleaseReview review;
       try {
         review = client.releaseReview(rid);
-      } catch (dev.fedgrid.api.NotFoundException e) {
-        BudgetRequest b = client.budgetRequest(rid); // not a release request: a budget request, or not found
+      } catch (NotFoundException | PermissionDeniedException notRelease) {
+        BudgetRequest b; // not a release request (or not one this caller may see): a budget request, or not found
+        try {
+          b = client.budgetRequest(rid);
+        } catch (NotFoundException noBudget) {
+          throw notRelease;
+        }
         if (json) printJson(b);
         else printBudgetRequest(b);
         return Main.OK;
@@ -222,8 +229,13 @@ public final class RequestCommand implements Runnable {
     try {
       decided = approve ? client.approveRelease(rid, comment) : client.denyRelease(rid, comment);
       kind = "release";
-    } catch (dev.fedgrid.api.NotFoundException e) {
-      decided = approve ? client.approveBudgetRequest(rid, comment) : client.denyBudgetRequest(rid, comment);
+    } catch (NotFoundException | PermissionDeniedException notRelease) {
+      // Release and budget requests share one id space; a budget officer may not see release requests.
+      try {
+        decided = approve ? client.approveBudgetRequest(rid, comment) : client.denyBudgetRequest(rid, comment);
+      } catch (NotFoundException noBudget) {
+        throw notRelease; // the first answer says more: it names the release request or the missing permission
+      }
       kind = "budget";
     }
     if (json) command.printJson(decided);

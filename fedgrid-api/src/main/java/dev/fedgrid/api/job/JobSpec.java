@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
  *
  * @param name a label for people (default {@code "job"})
  * @param datasets dataset names or ids ({@code ds_...}); every online node holding one of them
- *     takes part
+ *     takes part. On submission the gateway replaces the names with the ids of the datasets they
+ *     matched, and the job runs on exactly those: access and privacy budgets are checked for them,
+ *     so a dataset registered later under the same name cannot join unchecked
  * @param model the model spec
  * @param training local training settings (defaults: see {@link TrainingConfig})
  * @param strategy the aggregation strategy (default FedAvg)
@@ -61,6 +63,11 @@ public record JobSpec(
       Integer roundTimeoutSeconds,
       Boolean standardize) {
     this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null, null);
+  }
+
+  /** This spec on exactly these datasets (names or ids). */
+  public JobSpec withDatasets(List<String> resolved) {
+    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy);
   }
 
   /** This spec with its scaling resolved. */

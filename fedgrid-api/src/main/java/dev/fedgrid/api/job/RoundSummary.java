@@ -5,6 +5,7 @@ import dev.fedgrid.api.NodeId;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One completed round of a job.
@@ -31,6 +32,13 @@ public record RoundSummary(
     Map<String, Double> fitMetrics,
     Map<String, Double> evalMetrics,
     Double epsilon) {
+  /**
+   * The metrics everyone who may see a job sees, even while its results are held for release: the
+   * aggregate loss and accuracy. Any other metric (AUC, per-class figures, ...) is a result that
+   * leaves only when released.
+   */
+  public static final Set<String> AGGREGATE_METRICS = Set.of("loss", "accuracy");
+
   /** A round of a job without differential privacy. */
   public RoundSummary(
       JobId jobId,

@@ -90,6 +90,8 @@ public final class IdentityService {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   private static final String LOGIN_FAILED_MESSAGE = "wrong user name or password";
+  /** The name of the API tokens that login issues (sessions). */
+  static final String SESSION_TOKEN_NAME = "login";
 
   /** The roles every gateway has; they cannot be changed or deleted. */
   public static final List<Role> BUILTIN_ROLES = List.of(
@@ -257,7 +259,7 @@ public final class IdentityService {
       store.clearFailures(userKey);
       audit.append(user.name(), "login.succeeded", user.name(), Map.of("address", address));
       Instant expires = now.plus(LOGIN_SESSION);
-      insertToken(current, "login", token, expires, user.name());
+      insertToken(current, SESSION_TOKEN_NAME, token, expires, user.name());
       return new LoginResult(token, expires, view(current));
     });
   }
@@ -364,7 +366,19 @@ public final class IdentityService {
       var details = new LinkedHashMap<String, String>();
       if (!next.role().equals(current.role())) details.put("role", current.role() + " -> " + next.role());
       if (next.disabled() != current.disabled()) details.put("disabled", Boolean.toString(next.disabled()));
-      if (hash != null) details.put("password", "changed");
+      if (hash != null) {
+        // A new password ends every login session of the user (whoever knew the old one is logged
+        // out); personal API tokens stay, as they were issued deliberately and are revoked one by one.
+        int ended = 0;
+        for (IdentityStore.TokenRow t : store.tokens(current.id())) {
+          if (!t.revoked() && t.name().equals(SESSION_TOKEN_NAME)) {
+            store.revokeToken(t.id());
+            ended++;
+          }
+        }
+        details.put("password", "changed");
+        details.put("sessionsEnded", Integer.toString(ended));
+      }
       audit.append(caller.name(), "user.updated", name, details);
       return view(next);
     });

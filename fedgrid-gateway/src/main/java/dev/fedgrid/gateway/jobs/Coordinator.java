@@ -259,7 +259,10 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     JobPlan plan = JobPlan.resolve(spec, store);
     spec.model().checkFits(plan.inputShape(), plan.label());
     if (spec.scaling() != null) plan.checkScaling(spec.scaling());
-    JobSpec resolved = spec.scaling() != null ? spec : spec.withScaling(plan.defaultScaling(spec.standardize()));
+    // The job is fixed to the datasets matched now: the admissions check grants and reserve budgets
+    // for exactly these, so a dataset registered later under the same name cannot join unchecked.
+    JobSpec resolved = (spec.scaling() != null ? spec : spec.withScaling(plan.defaultScaling(spec.standardize())))
+        .withDatasets(plan.byNode().values().stream().map(d -> d.id().value()).toList());
     Parameters initial = Initializers.initialize(spec.model().parameterLayout(plan.inputShape()), spec.training().seed());
     JobPrivacy privacy = JobPrivacy.of(spec);
     Instant now = clock.instant();
@@ -267,6 +270,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     var details = new LinkedHashMap<String, String>();
     details.put("name", spec.name());
     details.put("datasets", String.join(",", spec.datasets()));
+    details.put("datasetIds", String.join(",", resolved.datasets()));
     details.put("rounds", Integer.toString(spec.rounds()));
     if (privacy != null) details.put("privacy", privacy.plan());
     try {
@@ -547,7 +551,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
             .toList();
         if (free.size() < needed) {
           long online = plan.byNode().keySet().stream().filter(this::online).count();
-          wait(current, "waiting for " + needed + " free node(s) holding " + String.join(", ", current.spec().datasets()) + ": "
+          wait(current, "waiting for " + needed + " free node(s) holding " + plan.datasetNames() + ": "
               + plan.byNode().size() + " registered, " + online + " online, " + free.size() + " free");
           continue;
         }

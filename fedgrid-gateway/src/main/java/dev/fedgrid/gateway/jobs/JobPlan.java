@@ -77,6 +77,11 @@ record JobPlan(List<Integer> inputShape, LabelInfo label, DatasetFormat format, 
     return new JobPlan(first.featureShape(), label, first.format(), byNode);
   }
 
+  /** The datasets' names, each once, for messages: "cancer" rather than the ids a job is fixed to. */
+  String datasetNames() {
+    return String.join(", ", byNode.values().stream().map(d -> d.metadata().name()).distinct().toList());
+  }
+
   /** The scaling nodes apply when the spec does not give one. */
   FeatureScaling defaultScaling(boolean standardize) {
     if (!standardize) return FeatureScaling.identity();

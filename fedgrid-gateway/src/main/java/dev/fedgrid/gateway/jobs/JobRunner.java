@@ -191,8 +191,8 @@ final class JobRunner {
         throw new dev.fedgrid.api.UnavailableException(
             "TOO_FEW_NODES",
             "round " + round + " of job " + id + " could not start: " + online.size() + " of the needed " + spec.minNodes()
-                + " node(s) online within " + spec.roundTimeoutSeconds() + " s; start more nodes holding " + String.join(", ", spec.datasets())
-                + " or lower --min-nodes");
+                + " node(s) online within " + spec.roundTimeoutSeconds() + " s; bring the nodes holding " + plan.datasetNames()
+                + " back online or lower --min-nodes (a job runs on the datasets it was submitted on)");
       }
       Thread.sleep(coordinator.options.schedulerTick());
     }
@@ -241,11 +241,18 @@ final class JobRunner {
     return nodes.stream().map(NodeId::value).collect(Collectors.joining(", "));
   }
 
+  /**
+   * The aggregate loss and accuracy, for event messages: events are shown to everyone who may see the
+   * job, so they never carry metrics that are held until a release ({@link
+   * RoundSummary#AGGREGATE_METRICS}).
+   */
   static String describe(Map<String, Double> metrics) {
-    if (metrics.isEmpty()) return "no metrics";
-    return metrics.entrySet().stream()
+    String shown = metrics.entrySet().stream()
+        .filter(e -> RoundSummary.AGGREGATE_METRICS.contains(e.getKey()))
         .sorted(Map.Entry.comparingByKey())
         .map(e -> e.getKey() + " " + String.format(java.util.Locale.ROOT, "%.4f", e.getValue()))
         .collect(Collectors.joining(", "));
+    return shown.isEmpty() ? "no aggregate loss or accuracy" : shown;
   }
+
 }

@@ -64,7 +64,7 @@ import java.util.stream.Collectors;
  */
 public final class ReleaseRequests {
   /** The metrics anyone who sees a job sees, held or not. */
-  public static final Set<String> AGGREGATE_METRICS = Set.of("loss", "accuracy");
+  public static final Set<String> AGGREGATE_METRICS = RoundSummary.AGGREGATE_METRICS;
 
   /** Whether a user may take results computed on a dataset out without a release request. */
   @FunctionalInterface

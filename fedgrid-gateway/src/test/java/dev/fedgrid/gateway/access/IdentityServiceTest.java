@@ -252,10 +252,15 @@ class IdentityServiceTest {
         .isInstanceOf(PermissionDeniedException.class);
     assertThatThrownBy(() -> identity.updateUser(ana, "ana", Optional.empty(), Optional.empty(), Optional.of("another long password"), Optional.empty()))
         .isInstanceOf(PermissionDeniedException.class);
+    String session = identity.login("ana", PASSWORD, "10.0.0.2").token();
+    String personal = identity.createToken(ana, "laptop", 30).token();
     identity.updateUser(ana, "ana", Optional.empty(), Optional.empty(), Optional.of("another long password"), Optional.of(PASSWORD));
     assertThat(identity.login("ana", "another long password", "10.0.0.1").user().name()).isEqualTo("ana");
+    // the new password ends the login sessions made with the old one; personal tokens stay
+    assertThat(catchFailure(() -> identity.authenticate(session)).code()).isEqualTo("TOKEN_REVOKED");
+    assertThat(identity.authenticate(personal).name()).isEqualTo("ana");
     AuditEvent updated = events().stream().filter(e -> e.action().equals("user.updated")).findFirst().orElseThrow();
-    assertThat(updated.details()).containsEntry("password", "changed");
+    assertThat(updated.details()).containsEntry("password", "changed").containsEntry("sessionsEnded", "2");
     assertThat(updated.details().toString()).doesNotContain("another long password").doesNotContain("argon2");
   }
 

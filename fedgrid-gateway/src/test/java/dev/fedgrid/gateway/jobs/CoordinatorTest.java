@@ -114,11 +114,13 @@ class CoordinatorTest {
   @Test
   void jobWaitsInTheQueueUntilEnoughNodesAreOnline() throws Exception {
     simNode("a", 100, 1.0f);
+    Registration b = register("b", 100); // enrolled, then offline: its dataset is in the job, its node not online
+    awaitOffline(b.nodeId());
     Job job = coordinator.submitJob(ana, spec(1, 2, new StrategyConfig.FedAvg()));
     awaitMessage(job.id(), "waiting for 2 free node(s)");
     assertThat(coordinator.job(job.id()).state()).isEqualTo(JobState.QUEUED);
 
-    simNode("b", 100, 1.0f);
+    nodes.add(new SimNode(coordinator, b, 1.0f, 100).start()); // the node comes back
     assertThat(awaitTerminal(job.id()).state()).isEqualTo(JobState.COMPLETED);
   }
 
@@ -256,17 +258,20 @@ class CoordinatorTest {
   void aDpFedAvgJobRecordsTheEpsilonOfEveryRound() throws Exception {
     DifferentialPrivacy privacy = new DifferentialPrivacy(1.1, 1.0, null, null, null, null);
     double planned = CentralDp.epsilon(privacy, 4);
-    register("late", 100); // registered but offline: the job waits, and says what it will spend
+    Registration a = register("a", 100); // registered but offline: the job waits, and says what it will spend
+    Registration b = register("b", 300);
+    // a node counts as online for the node time-out after registering; wait until neither is, so the
+    // job cannot start on them and then lose them
+    awaitOffline(a.nodeId());
+    awaitOffline(b.nodeId());
     JobSpec dp = new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, 4, 2, 10, true, null, privacy);
     Job job = coordinator.submitJob(ana, dp);
     assertThat(coordinator.job(job.id()).message()).contains("ε " + JobPrivacy.format(planned) + " planned");
-    // "late" counts as online for the node time-out after registering; wait until it is not, so the
-    // job cannot start on it and then lose it
     awaitMessage(job.id(), "0 online");
     assertThat(coordinator.job(job.id()).message()).contains("waiting for 2 free node(s)").contains("ε " + JobPrivacy.format(planned) + " planned");
 
-    simNode("a", 100, 1.0f);
-    simNode("b", 300, 3.0f);
+    nodes.add(new SimNode(coordinator, a, 1.0f, 100).start());
+    nodes.add(new SimNode(coordinator, b, 3.0f, 300).start());
     Parameters initial = store.latestCheckpoint(job.id()).orElseThrow().parameters();
     Job done = awaitTerminal(job.id());
 
@@ -374,6 +379,28 @@ class CoordinatorTest {
     assertThat(events.getFirst().target()).isEqualTo(seen.getFirst().id().value());
   }
 
+  @Test
+  void aJobRunsOnTheDatasetsMatchedAtSubmissionOnly() throws Exception {
+    SimNode a = simNode("a", 100, 1.0f);
+    SimNode b = simNode("b", 100, 1.0f);
+    Job job = coordinator.submitJob(ana, spec(3, 2, new StrategyConfig.FedAvg()));
+    // fixed to the two datasets named "cancer" now: grants and budgets were checked for exactly these
+    assertThat(job.spec().datasets()).hasSize(2).allMatch(d -> d.startsWith("ds_"));
+    SimNode late = simNode("late", 100, 100.0f); // registers another "cancer" after submission
+
+    Job done = awaitTerminal(job.id());
+
+    assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+    assertThat(coordinator.rounds(ana, job.id())).allSatisfy(r -> assertThat(r.nodes()).containsExactlyInAnyOrder(a.id, b.id).doesNotContain(late.id));
+    assertThat(jobEvents().getFirst().details()).containsEntry("datasets", "cancer").containsEntry("datasetIds", String.join(",", job.spec().datasets()));
+  }
+
+  @Test
+  void eventMessagesCarryOnlyTheAggregateMetrics() {
+    assertThat(JobRunner.describe(Map.of("loss", 0.25, "accuracy", 0.9, "auc", 0.97, "f1", 0.8))).isEqualTo("accuracy 0.9000, loss 0.2500");
+    assertThat(JobRunner.describe(Map.of("auc", 0.97))).doesNotContain("0.97");
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private JobSpec spec(int rounds, int minNodes, StrategyConfig strategy) {
@@ -427,6 +454,14 @@ class CoordinatorTest {
     while (coordinator.job(id).completedRounds() < rounds) {
       if (System.nanoTime() > deadline) throw new AssertionError("job " + id + " never completed " + rounds + " rounds");
       Thread.sleep(10);
+    }
+  }
+
+  private void awaitOffline(NodeId node) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (coordinator.online(node)) {
+      if (System.nanoTime() > deadline) throw new AssertionError("node " + node + " never went offline");
+      Thread.sleep(20);
     }
   }
 
