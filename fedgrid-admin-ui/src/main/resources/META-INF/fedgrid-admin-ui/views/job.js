@@ -33,6 +33,7 @@ export async function render(main, [id], { signal }) {
       lineChart({ title: 'Loss', series: metricSeries(roundList, 'loss') }),
       lineChart({ title: 'Accuracy', series: metricSeries(roundList, 'accuracy') }));
     charts.dataset.rounds = String(roundList.length);
+    charts.dataset.state = job.state;
     fill(rounds, roundsTable(roundList));
   };
   async function reload() {

@@ -7,12 +7,15 @@ import { h, fill, heading, section, errorBox, badge, table, facts, num, time, ha
 export const RELEASES = '/release-requests';
 export const BUDGET_REQUESTS = '/budget-requests';
 const STATES = ['pending', 'approved', 'denied', 'all'];
+/** The outcome of the last decision, shown above the lists once they are drawn again. */
+let lastDecision = null;
 
 export async function render(main, _params, { signal, navigate }) {
   const state = STATES.includes(hashQuery().get('state')) ? hashQuery().get('state') : 'pending';
   const tabs = h('div', { class: 'filters', id: 'request-filters' }, STATES.map(s => h('a', {
     class: `chip${s === state ? ' active' : ''}`, href: hashWith('/requests', { state: s }) }, s)));
-  const notes = h('div', { id: 'requests-notes', 'aria-live': 'polite' });
+  const notes = h('div', { id: 'requests-notes', 'aria-live': 'polite' }, lastDecision);
+  lastDecision = null;
   const releases = h('section', { class: 'panel', id: 'release-requests' });
   const budgets = h('section', { class: 'panel', id: 'budget-requests' });
   fill(main, heading('Requests'), tabs, notes, h('h2', {}, 'Release requests'), releases, h('h2', {}, 'Budget requests'), budgets);
@@ -20,7 +23,7 @@ export async function render(main, _params, { signal, navigate }) {
   const decide = (path, what) => async (id, verdict, comment) => {
     try {
       await api(`${path}/${encodeURIComponent(id)}/${verdict}`, { method: 'POST', body: { comment } });
-      fill(notes, h('div', { class: 'notice' }, `${what} ${id} ${verdict === 'approve' ? 'approved' : 'denied'}.`));
+      lastDecision = h('div', { class: 'notice' }, `${what} ${id} ${verdict === 'approve' ? 'approved' : 'denied'}.`);
       navigate(location.hash);
     } catch (e) {
       fill(notes, errorBox(e, `${verdict} ${what.toLowerCase()} ${id}`));

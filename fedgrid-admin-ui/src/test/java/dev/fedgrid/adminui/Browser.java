@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import org.openqa.selenium.OutputType;
@@ -41,6 +42,11 @@ final class Browser {
   }
 
   static ChromeDriver start() {
+    return start(null);
+  }
+
+  /** Headless Chromium that saves downloads into {@code downloads} without asking (none when null). */
+  static ChromeDriver start(Path downloads) {
     System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.getPath());
     ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER).usingAnyFreePort().build();
     ChromeOptions options = new ChromeOptions();
@@ -48,6 +54,10 @@ final class Browser {
     options.addArguments(
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,800",
         "--no-first-run", "--disable-extensions", "--disable-background-networking", "--hide-scrollbars");
+    if (downloads != null) {
+      options.setExperimentalOption("prefs", Map.of(
+          "download.default_directory", downloads.toAbsolutePath().toString(), "download.prompt_for_download", false));
+    }
     ChromeDriver driver = new ChromeDriver(service, options);
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
     return driver;

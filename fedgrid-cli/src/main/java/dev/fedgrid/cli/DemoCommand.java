@@ -111,8 +111,9 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("Gateway up: control API %s, fleet API %s (log: %s)%n", grid.controlUrl(), grid.fleetAddress(), grid.gateway().log());
       grid.ownerToken();
       out.printf("Owner: its first start created the user 'owner'; the password and an API token are in %s (readable only by you).%n"
-          + "  To explore while the demo runs: fedgrid login --gateway %s --user owner   (or export FEDGRID_TOKEN=<the token>)%n",
-          grid.ownerCredential(), grid.controlUrl());
+          + "  To explore while the demo runs: fedgrid login --gateway %s --user owner   (or export FEDGRID_TOKEN=<the token>)%n"
+          + "  or open the admin app at %s/admin/ and log in as owner with that password.%n",
+          grid.ownerCredential(), grid.controlUrl(), grid.controlUrl());
       String name = fashion ? "fashion-mnist" : "breast-cancer";
       for (int i = 0; i < n; i++) {
         String option = fashion

@@ -2,9 +2,11 @@ package dev.fedgrid.cli;
 
 import dev.fedgrid.gateway.Gateway;
 import dev.fedgrid.gateway.GatewayConfig;
+import dev.fedgrid.gateway.control.ControlServer;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +36,9 @@ public final class GatewayCommand implements Runnable {
       description = "Start the gateway and serve until Ctrl-C (or SIGTERM), which stops it cleanly; running jobs resume at the next start.",
       footer = {"", "Example:", "  fedgrid gateway start --control-port 7600 --fleet-port 7601",
         "  fedgrid gateway start --host 0.0.0.0 --tls-dir ~/.fedgrid/pki/gateway/gw-1",
-        "", "Prints 'gateway ready: control API <url>, fleet API <host:port> (plaintext|mutual TLS)' on stdout once both APIs listen."})
+        "  fedgrid gateway start --cors-origin https://admin.example.org",
+        "", "Prints 'gateway ready: control API <url>, fleet API <host:port> (plaintext|mutual TLS)' on stdout once both APIs listen,",
+        "then 'admin app <url>/admin/': the admin web app, where you log in as in 'fedgrid login'."})
   static final class Start implements Callable<Integer> {
     @Mixin HelpOption help;
 
@@ -69,6 +73,11 @@ public final class GatewayCommand implements Runnable {
           "(from 'fedgrid pki issue gateway NAME'); nodes then need a certificate of the same CA. Default: none (plaintext, for now)."})
     Path tlsDir;
 
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+        description = {"Let browser pages from ORIGIN (scheme://host[:port], such as https://admin.example.org) call the control API,",
+          "for the admin app served by another host; repeat for several. Default: none (only the gateway's own pages, such as /admin/)."})
+    List<String> corsOrigins = List.of();
+
     @Override
     public Integer call() throws Exception {
       GatewayConfig config;
@@ -77,6 +86,7 @@ public final class GatewayCommand implements Runnable {
         config = new GatewayConfig(dataDir, host, controlPort, fleetPort,
             new CoordinatorOptions(heartbeat, nodeTimeout, defaults.maxPollWait(), defaults.schedulerTick()));
         if (tlsDir != null) config = config.withFleetTls(tlsDir);
+        config = config.withCorsOrigins(corsOrigins);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
@@ -84,6 +94,7 @@ public final class GatewayCommand implements Runnable {
       Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "fedgrid-gateway-shutdown"));
       var out = FedGridCommand.of(spec).out();
       out.println(readyLine(host, gateway.controlPort(), gateway.fleetPort(), tlsDir != null));
+      ControlServer.adminAppPath().ifPresent(path -> out.println("admin app http://" + host + ":" + gateway.controlPort() + path));
       out.println("state in " + dataDir.toAbsolutePath().resolve("gateway.db") + "; Ctrl-C stops the gateway");
       out.flush();
       gateway.awaitTermination();

@@ -1,20 +1,11 @@
 package dev.fedgrid.gateway;
 
-import dev.fedgrid.gateway.access.JoinTokens;
-import dev.fedgrid.gateway.access.DatasetAccess;
-import dev.fedgrid.gateway.access.IdentityService;
 import dev.fedgrid.gateway.access.OwnerCredential;
-import dev.fedgrid.gateway.audit.AuditLog;
-import dev.fedgrid.gateway.privacy.BudgetAdmission;
-import dev.fedgrid.gateway.privacy.PrivacyBudgets;
-import dev.fedgrid.gateway.requests.ReleaseRequests;
 import dev.fedgrid.gateway.control.ControlServer;
 import dev.fedgrid.gateway.fleet.FleetServer;
 import dev.fedgrid.gateway.fleet.FleetServerOptions;
 import dev.fedgrid.gateway.jobs.Coordinator;
-import dev.fedgrid.gateway.jobs.JobAdmission;
 import dev.fedgrid.gateway.state.SqlDatabase;
-import dev.fedgrid.gateway.state.SqlStateStore;
 import dev.fedgrid.security.TlsMaterial;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +17,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,27 +69,14 @@ public final class Gateway implements AutoCloseable {
     Coordinator coordinator = null;
     FleetServer fleet = null;
     try {
-      SqlStateStore store = new SqlStateStore(db);
-      AuditLog audit = new AuditLog(db, clock);
-      IdentityService identity = new IdentityService(db, audit, clock);
-      // Job admissions run, in this order, inside the transaction that stores a submitted job:
-      // dataset grants (DatasetAccess) first, then privacy budget reservations (BudgetAdmission).
-      PrivacyBudgets budgets = new PrivacyBudgets(db, store, audit, clock);
-      DatasetAccess datasets = new DatasetAccess(db, store, audit, clock);
-      List<JobAdmission> admissions = List.of(datasets, new BudgetAdmission(budgets));
-      coordinator = new Coordinator(store, audit, clock, config.coordinator(), admissions);
-      identity.bootstrap().ifPresent(credential -> announce(credential, config.dataDir()));
+      GatewayServices services = GatewayServices.of(db, clock);
+      coordinator = services.coordinator(config.coordinator());
+      services.identity().bootstrap().ifPresent(credential -> announce(credential, config.dataDir()));
       coordinator.start();
       fleet = FleetServer.start(
           coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build(),
           fleetTls);
-      ControlServer control = ControlServer.builder(coordinator, identity)
-          .budgets(budgets)
-          .joinTokens(new JoinTokens(db, audit, clock))
-          .audit(audit)
-          .datasets(datasets)
-          .releases(new ReleaseRequests(db, store, budgets, audit, datasets::mayDownloadResults, clock))
-          .host(config.host()).port(config.controlPort()).start();
+      ControlServer control = services.controlServer(coordinator).host(config.host()).port(config.controlPort()).corsOrigins(config.corsOrigins()).start();
       log.info("gateway started: control API http://{}:{}, fleet API {}:{}, state in {}", config.host(), control.port(), config.host(), fleet.port(), config.dataDir());
       return new Gateway(db, coordinator, fleet, control);
     } catch (RuntimeException e) {

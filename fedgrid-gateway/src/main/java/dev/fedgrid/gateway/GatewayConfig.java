@@ -1,7 +1,9 @@
 package dev.fedgrid.gateway;
 
+import dev.fedgrid.gateway.control.ControlServer;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -17,8 +19,12 @@ import java.util.Optional;
  * @param fleetTlsDir the directory of the gateway's certificate, key, project CA and revocation
  *     list ({@code fedgrid pki issue gateway NAME}); when present the fleet API requires mutual
  *     TLS, when empty (the default, for now) it serves plaintext
+ * @param corsOrigins the origins ({@code scheme://host[:port]}) whose pages may call the control
+ *     API from a browser, such as a static host serving the admin app; empty (the default) allows
+ *     only the gateway's own pages, such as the admin app at {@code /admin/}
  */
-public record GatewayConfig(Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator, Optional<Path> fleetTlsDir) {
+public record GatewayConfig(
+    Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator, Optional<Path> fleetTlsDir, List<String> corsOrigins) {
   public static final int DEFAULT_CONTROL_PORT = 7600;
   public static final int DEFAULT_FLEET_PORT = 7601;
 
@@ -27,6 +33,7 @@ public record GatewayConfig(Path dataDir, String host, int controlPort, int flee
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(coordinator, "coordinator");
     Objects.requireNonNull(fleetTlsDir, "fleetTlsDir");
+    corsOrigins = ControlServer.checkCorsOrigins(corsOrigins);
     checkPort("control", controlPort);
     checkPort("fleet", fleetPort);
     if (controlPort != 0 && controlPort == fleetPort) {
@@ -36,12 +43,17 @@ public record GatewayConfig(Path dataDir, String host, int controlPort, int flee
 
   /** A plaintext fleet API. */
   public GatewayConfig(Path dataDir, String host, int controlPort, int fleetPort, CoordinatorOptions coordinator) {
-    this(dataDir, host, controlPort, fleetPort, coordinator, Optional.empty());
+    this(dataDir, host, controlPort, fleetPort, coordinator, Optional.empty(), List.of());
   }
 
   /** These settings with the fleet API on mutual TLS, with the material in {@code tlsDir}. */
   public GatewayConfig withFleetTls(Path tlsDir) {
-    return new GatewayConfig(dataDir, host, controlPort, fleetPort, coordinator, Optional.of(tlsDir));
+    return new GatewayConfig(dataDir, host, controlPort, fleetPort, coordinator, Optional.of(tlsDir), corsOrigins);
+  }
+
+  /** These settings with browser pages from {@code origins} allowed to call the control API (CORS). */
+  public GatewayConfig withCorsOrigins(List<String> origins) {
+    return new GatewayConfig(dataDir, host, controlPort, fleetPort, coordinator, fleetTlsDir, origins);
   }
 
   /** The defaults, with data under {@code dataDir}. */

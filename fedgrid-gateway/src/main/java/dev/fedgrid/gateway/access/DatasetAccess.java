@@ -121,14 +121,22 @@ public final class DatasetAccess implements JobAdmission {
   // ---- visibility ----
 
   /**
-   * Sets a dataset's visibility (needs {@code can_upload_data}); audited as {@code
-   * dataset.visibility}. Setting the visibility it already has changes nothing and records nothing.
+   * Sets a dataset's visibility; audited as {@code dataset.visibility}. Making a dataset public
+   * needs {@code can_triage_requests}: the results of every later job on it then leave without a
+   * request, a standing release decision that is compliance's to make (like a {@code
+   * downloadResults} grant), so an administrator cannot let results out this way. Making it private
+   * needs {@code can_upload_data} or {@code can_triage_requests}: holding results back never lets
+   * data out. Setting the visibility it already has changes nothing and records nothing.
    *
    * @throws NotFoundException with code {@code DATASET_NOT_FOUND}
    */
   public DatasetInfo setVisibility(Principal caller, DatasetId id, Visibility visibility) {
     Objects.requireNonNull(visibility, "visibility");
-    caller.require(Permission.UPLOAD_DATA, "change the visibility of datasets");
+    if (visibility == Visibility.PUBLIC) {
+      caller.require(Permission.TRIAGE_REQUESTS, "make a dataset public (its results would then leave without a release request)");
+    } else if (!caller.has(Permission.TRIAGE_REQUESTS)) {
+      caller.require(Permission.UPLOAD_DATA, "change the visibility of datasets");
+    }
     return db.transact("set the visibility of " + id, () -> {
       DatasetInfo before = dataset(id);
       Visibility was = before.metadata().visibility();

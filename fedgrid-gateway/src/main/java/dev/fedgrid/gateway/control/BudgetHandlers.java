@@ -36,14 +36,15 @@ final class BudgetHandlers {
   /** This handler's routes, for {@link ControlServer}. */
   List<Route> routes() {
     Access authenticated = Access.AUTHENTICATED;
+    Access officers = Access.anyOf(Permission.TRIAGE_REQUESTS, Permission.MANAGE_PRIVACY_BUDGET); // PrivacyBudgets checks it too
     return List.of(
         new Route(Method.GET, BASE + "/budgets", authenticated, this::list),
         new Route(Method.PUT, BASE + "/budgets/{user}/{datasetId}", Access.permission(Permission.MANAGE_PRIVACY_BUDGET), this::set),
         new Route(Method.GET, BASE + "/budget-requests", authenticated, this::requests),
         new Route(Method.POST, BASE + "/budget-requests", Access.permission(Permission.MAKE_DATA_REQUESTS), this::file),
         new Route(Method.GET, BASE + "/budget-requests/{id}", authenticated, this::request),
-        new Route(Method.POST, BASE + "/budget-requests/{id}/approve", authenticated, this::approve),
-        new Route(Method.POST, BASE + "/budget-requests/{id}/deny", authenticated, this::deny));
+        new Route(Method.POST, BASE + "/budget-requests/{id}/approve", officers, this::approve),
+        new Route(Method.POST, BASE + "/budget-requests/{id}/deny", officers, this::deny));
   }
 
   /** The body of {@code PUT /budgets/{user}/{datasetId}}. */

@@ -22,6 +22,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +35,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The control REST API under {@code /api/v1}, served by Helidon SE on virtual threads: jobs
  * (submit, list, show, cancel, delete, rounds, live events, model download), nodes, datasets,
- * health and the OpenAPI document at {@code /api/v1/openapi.json}.
+ * health and the OpenAPI document at {@code /api/v1/openapi.json}; beside it, when the
+ * fedgrid-admin-ui jar is on the class path, the admin web app at {@code /admin/} ({@link
+ * AdminApp}, public), and with {@link Builder#corsOrigins} cross-origin access for pages served
+ * elsewhere ({@link Cors}).
  *
  * <p>Every answer is JSON except the model file ({@code application/octet-stream}, a safetensors
  * file) and the event stream ({@code text/event-stream}). Every failure is a JSON body {@code
@@ -55,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * job, which dataset grant) are the services' own.
  *
  * <pre>{@code
- * try (ControlServer server = ControlServer.builder(coordinator, identity).host("127.0.0.1").port(7600).start()) {
+ * try (ControlServer server = services.controlServer(coordinator).host("127.0.0.1").port(7600).start()) {
  *   System.out.println("control API on port " + server.port());
  *   ...
  * }
@@ -77,16 +81,35 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /**
-   * A builder for a control API serving {@code control}, authenticating callers with {@code
-   * identity}.
+   * A builder for the gateway's control API serving {@code control}, authenticating callers with
+   * {@code identity}, with every governance service: the audit ledger, dataset grants, privacy
+   * budgets, release requests (with which the results of jobs on private data are held, {@link
+   * HeldResults}) and node join tokens. Outside this package this is the only way to build a
+   * control API, so none can be started that serves jobs without holding their results;
+   * {@link dev.fedgrid.gateway.GatewayServices#controlServer} calls it with the gateway's services.
    */
-  public static Builder builder(GatewayControl control, IdentityService identity) {
+  public static Builder builder(
+      GatewayControl control, IdentityService identity, AuditLog audit, DatasetAccess datasets, PrivacyBudgets budgets,
+      ReleaseRequests releases, JoinTokens joinTokens) {
+    return new Builder(control, identity).audit(audit).datasets(datasets).budgets(budgets).releases(releases).joinTokens(joinTokens);
+  }
+
+  /**
+   * A builder for a narrower control API, for this package's unit tests: only the identity, job,
+   * node and dataset routes, plus those of the services then set one by one. Without {@link
+   * Builder#releases} the results of jobs on private data are not held, which is why this is not
+   * public.
+   */
+  static Builder builder(GatewayControl control, IdentityService identity) {
     return new Builder(control, identity);
   }
 
   /**
    * What the control API serves and where; {@link #start()} starts it. Each governance service
-   * has a setter here and hands itself to its handlers in {@link ControlServer#routes}.
+   * has a setter here and hands itself to its handlers in {@link ControlServer#routes}; the
+   * setters are package-private (for narrow unit tests), and the public {@link
+   * ControlServer#builder(GatewayControl, IdentityService, AuditLog, DatasetAccess, PrivacyBudgets,
+   * ReleaseRequests, JoinTokens)} sets them all.
    *
    * <p>Not thread-safe; the started server is.
    */
@@ -101,6 +124,7 @@ public final class ControlServer implements AutoCloseable {
     private JoinTokens joinTokens;
     private AuditLog audit;
     private DatasetAccess datasets;
+    private List<String> corsOrigins = List.of();
 
     private Builder(GatewayControl control, IdentityService identity) {
       this.control = Objects.requireNonNull(control, "control");
@@ -121,7 +145,7 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** Privacy budgets and budget requests: {@code /budgets}, {@code /budget-requests}. */
-    public Builder budgets(PrivacyBudgets budgets) {
+    Builder budgets(PrivacyBudgets budgets) {
       this.budgets = Objects.requireNonNull(budgets, "budgets");
       return this;
     }
@@ -130,26 +154,38 @@ public final class ControlServer implements AutoCloseable {
      * Release requests ({@code /release-requests}); with them, the results of jobs on private data
      * are held ({@link HeldResults}).
      */
-    public Builder releases(ReleaseRequests releases) {
+    Builder releases(ReleaseRequests releases) {
       this.releases = Objects.requireNonNull(releases, "releases");
       return this;
     }
 
     /** Node join tokens: {@code /nodes/join-tokens}. */
-    public Builder joinTokens(JoinTokens joinTokens) {
+    Builder joinTokens(JoinTokens joinTokens) {
       this.joinTokens = Objects.requireNonNull(joinTokens, "joinTokens");
       return this;
     }
 
     /** The audit ledger: {@code /audit/events}, {@code /audit/events/stream}, {@code /audit/verify}. */
-    public Builder audit(AuditLog audit) {
+    Builder audit(AuditLog audit) {
       this.audit = Objects.requireNonNull(audit, "audit");
       return this;
     }
 
     /** Dataset visibility and grants: {@code PATCH /datasets/{id}}, {@code /datasets/{id}/grants}. */
-    public Builder datasets(DatasetAccess datasets) {
+    Builder datasets(DatasetAccess datasets) {
       this.datasets = Objects.requireNonNull(datasets, "datasets");
+      return this;
+    }
+
+    /**
+     * The origins whose pages may call the API from a browser (CORS), such as {@code
+     * https://admin.example.org}; none (the default) allows only pages the gateway serves itself,
+     * such as the admin app at {@code /admin/}.
+     *
+     * @throws IllegalArgumentException for an origin that is not {@code scheme://host[:port]}, or {@code *}
+     */
+    public Builder corsOrigins(Collection<String> origins) {
+      this.corsOrigins = Cors.origins(origins);
       return this;
     }
 
@@ -167,6 +203,9 @@ public final class ControlServer implements AutoCloseable {
     public ControlServer start() {
       List<Route> routes = routes(this);
       HttpRouting.Builder routing = HttpRouting.builder();
+      Cors.of(corsOrigins).ifPresent(routing::addFilter);
+      boolean adminApp = AdminApp.present();
+      if (adminApp) AdminApp.register(routing);
       for (Route route : routes) routing.route(route.method(), route.path(), guarded(authorized(identity, route)));
       routing.any(guarded((req, res) -> noRoute(routes, req)));
       WebServer server =
@@ -178,8 +217,27 @@ public final class ControlServer implements AutoCloseable {
               .build()
               .start();
       LOG.info("control API listening on http://{}:{}/api/v1", host, server.port());
+      if (adminApp) LOG.info("admin app on http://{}:{}{}/", host, server.port(), AdminApp.PATH);
       return new ControlServer(server, routes);
     }
+  }
+
+  /**
+   * The admin app's path, {@code /admin/}, when its files (the fedgrid-admin-ui jar) are on the
+   * class path and so served by every control API started here; else empty.
+   */
+  public static Optional<String> adminAppPath() {
+    return AdminApp.present() ? Optional.of(AdminApp.PATH + "/") : Optional.empty();
+  }
+
+  /**
+   * Checks CORS origins as {@link Builder#corsOrigins} takes them and returns them normalised
+   * (lower case, no trailing slash, no repeats).
+   *
+   * @throws IllegalArgumentException for one that is not {@code scheme://host[:port]}, or {@code *}
+   */
+  public static List<String> checkCorsOrigins(Collection<String> origins) {
+    return Cors.origins(origins);
   }
 
   /** The port the server is bound to (the chosen one when started with port 0). */

@@ -36,7 +36,7 @@ final class GrantHandlers {
     String b = ControlHandlers.BASE + "/datasets/{id}";
     Access managers = Access.anyOf(Permission.UPLOAD_DATA, Permission.TRIAGE_REQUESTS);
     return List.of(
-        new Route(Method.PATCH, b, Access.permission(Permission.UPLOAD_DATA), this::patch),
+        new Route(Method.PATCH, b, managers, this::patch),
         new Route(Method.GET, b + "/grants", Access.AUTHENTICATED, this::grants),
         new Route(Method.PUT, b + "/grants/{user}", managers, this::grant),
         new Route(Method.DELETE, b + "/grants/{user}", managers, this::revoke));

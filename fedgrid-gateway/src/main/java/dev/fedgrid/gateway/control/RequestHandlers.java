@@ -41,7 +41,7 @@ final class RequestHandlers {
   List<Route> routes() {
     Access triage = Access.permission(Permission.TRIAGE_REQUESTS);
     return List.of(
-        new Route(Method.POST, BASE + "/jobs/{id}/release-requests", Access.AUTHENTICATED, this::file),
+        new Route(Method.POST, BASE + "/jobs/{id}/release-requests", Access.permission(Permission.MAKE_DATA_REQUESTS), this::file),
         new Route(Method.GET, BASE + "/release-requests", Access.AUTHENTICATED, this::list),
         new Route(Method.GET, BASE + "/release-requests/{id}", Access.AUTHENTICATED, this::review),
         new Route(Method.POST, BASE + "/release-requests/{id}/approve", triage, this::approve),

@@ -171,19 +171,24 @@ class DatasetAccessTest {
 
   @Test
   void visibilitySetOnTheGatewayOutlivesRegistrationAndIsAuditedOnce() {
-    assertThatThrownBy(() -> access.setVisibility(cleo, heartA.id(), Visibility.PUBLIC)).isInstanceOf(PermissionDeniedException.class);
-    assertThat(access.setVisibility(dora, heartA.id(), Visibility.PUBLIC).metadata().visibility()).isEqualTo(Visibility.PUBLIC);
+    // making data public lets every later result out: compliance decides it, not the data owner
+    assertThatThrownBy(() -> access.setVisibility(dora, heartA.id(), Visibility.PUBLIC))
+        .isInstanceOfSatisfying(PermissionDeniedException.class, e -> assertThat(e.details()).containsEntry("permission", "can_triage_requests"));
+    assertThatThrownBy(() -> access.setVisibility(ana, heartA.id(), Visibility.PRIVATE)).isInstanceOf(PermissionDeniedException.class);
+    assertThat(access.setVisibility(dora, heartA.id(), Visibility.PRIVATE).metadata().visibility()).isEqualTo(Visibility.PRIVATE); // holding back: fine
+    assertThat(events("dataset.visibility")).isEmpty(); // it was private already
+    assertThat(access.setVisibility(cleo, heartA.id(), Visibility.PUBLIC).metadata().visibility()).isEqualTo(Visibility.PUBLIC);
     assertThat(access.mayProcess(ana, store.dataset(heartA.id()).orElseThrow())).isTrue();
     // the node registers again, still declaring private
     DatasetInfo again = store.putDataset(a, heart(Visibility.PRIVATE), Instant.now());
     assertThat(again.metadata().visibility()).isEqualTo(Visibility.PUBLIC);
     assertThat(store.datasets(Optional.of("heart"))).allSatisfy(d -> assertThat(d.metadata().visibility()).isEqualTo(Visibility.PUBLIC));
-    access.setVisibility(dora, heartA.id(), Visibility.PUBLIC);
+    access.setVisibility(cleo, heartA.id(), Visibility.PUBLIC);
     assertThat(events("dataset.visibility")).singleElement().satisfies(e -> {
-      assertThat(e.actor()).isEqualTo("dora");
+      assertThat(e.actor()).isEqualTo("cleo");
       assertThat(e.details()).containsEntry("from", "private").containsEntry("to", "public").containsEntry("name", "heart");
     });
-    assertThatThrownBy(() -> access.setVisibility(dora, dev.fedgrid.api.DatasetId.random(), Visibility.PUBLIC))
+    assertThatThrownBy(() -> access.setVisibility(cleo, dev.fedgrid.api.DatasetId.random(), Visibility.PUBLIC))
         .isInstanceOfSatisfying(FedGridException.class, e -> assertThat(e.code()).isEqualTo("DATASET_NOT_FOUND"));
   }
 

@@ -3,30 +3,34 @@ package dev.fedgrid.gateway.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fedgrid.api.DatasetId;
+import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.dataset.ColumnStats;
 import dev.fedgrid.api.dataset.DatasetFormat;
 import dev.fedgrid.api.dataset.DatasetMetadata;
 import dev.fedgrid.api.dataset.LabelInfo;
 import dev.fedgrid.api.dataset.Visibility;
+import dev.fedgrid.api.governance.RequestId;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
-import dev.fedgrid.gateway.access.DatasetAccess;
+import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.job.RoundSummary;
+import dev.fedgrid.gateway.GatewayServices;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.access.TestIdentity;
 import dev.fedgrid.gateway.jobs.Coordinator;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import dev.fedgrid.gateway.json.Json;
+import dev.fedgrid.gateway.state.Checkpoint;
 import dev.fedgrid.gateway.state.NodeRecord;
 import dev.fedgrid.gateway.state.SqlDatabase;
-import dev.fedgrid.gateway.state.SqlStateStore;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -47,18 +51,25 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every route of the control API, called with no token, a bad token and a token of each seeded
- * role, against a real coordinator and a real identity service on SQLite: the answer must be the
- * one in {@link #EXPECTED}. A route without a row fails the test, so a new route cannot ship
- * without deciding who may call it.
+ * role, against the services wired exactly as the gateway wires them ({@link GatewayServices}: a
+ * real coordinator with its job admissions, identities, dataset grants, privacy budgets, release
+ * requests with held results, join tokens and the audit ledger, on SQLite): the answer must be the
+ * one in {@link #EXPECTED}. A route without a row fails the test, so a new route cannot ship without
+ * deciding who may call it. The letters follow the table "Who may call what" in
+ * docs/governance.md.
  *
  * <p>Each cell gets fresh fixtures where the call changes something (a new job to cancel, a new
- * role to delete), so cells do not depend on each other's order. The job fixtures belong to the
- * data scientist.
+ * role to delete, a new request to decide), so cells do not depend on each other's order. Jobs,
+ * budget requests and release requests belong to the data scientist. Rules that depend on the
+ * object rather than the role are checked in {@link #rulesTheRoleAloneDoesNotDecide}.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AuthorizationMatrixTest {
   /** The seeded roles, in the order of the letters in {@link #EXPECTED}. */
   private static final List<String> ROLES = List.of("owner", "administrator", "compliance-officer", "data-scientist", "data-owner");
+  private static final String PASSWORD = "correct horse battery staple";
+  private static final CoordinatorOptions OPTIONS =
+      new CoordinatorOptions(Duration.ofMillis(200), Duration.ofMillis(1500), Duration.ofMillis(500), Duration.ofMillis(50));
 
   /**
    * One letter per role, in the order of {@link #ROLES}: {@code A} allowed (neither 401, 403 nor
@@ -89,16 +100,31 @@ class AuthorizationMatrixTest {
     row("POST /api/v1/jobs/{id}/cancel", "AHDAH");
     row("GET /api/v1/jobs/{id}/rounds", "AHAAH");
     row("GET /api/v1/jobs/{id}/events", "AHAAH");
-    row("GET /api/v1/jobs/{id}/model", "DHDAH");
-    row("GET /api/v1/jobs/{id}/model/spec", "AHAAH");
+    row("GET /api/v1/jobs/{id}/model", "DHDAH"); // of a private job whose release was approved
+    row("GET /api/v1/jobs/{id}/model/spec", "AHAAH"); // likewise
     row("GET /api/v1/nodes", "AADDA");
     row("GET /api/v1/nodes/{id}", "AADDA");
+    row("POST /api/v1/nodes/join-tokens", "AADDD");
+    row("GET /api/v1/nodes/join-tokens", "AADDD");
+    row("DELETE /api/v1/nodes/join-tokens/{id}", "AADDD");
     row("GET /api/v1/datasets", "AAAAA");
     row("GET /api/v1/datasets/{id}", "AAAAA");
-    row("PATCH /api/v1/datasets/{id}", "AADDA");
+    row("PATCH /api/v1/datasets/{id}", "ADADD"); // making data public is a release decision: compliance's
     row("GET /api/v1/datasets/{id}/grants", "AAAAA");
     row("PUT /api/v1/datasets/{id}/grants/{user}", "AADDA");
     row("DELETE /api/v1/datasets/{id}/grants/{user}", "AAADA");
+    row("GET /api/v1/budgets", "AAAAA");
+    row("PUT /api/v1/budgets/{user}/{datasetId}", "ADADD");
+    row("GET /api/v1/budget-requests", "AAAAA");
+    row("POST /api/v1/budget-requests", "ADDAD");
+    row("GET /api/v1/budget-requests/{id}", "AHAAH");
+    row("POST /api/v1/budget-requests/{id}/approve", "ADADD");
+    row("POST /api/v1/budget-requests/{id}/deny", "ADADD");
+    row("POST /api/v1/jobs/{id}/release-requests", "DDDAD"); // the owner holds the permission but not the job
+    row("GET /api/v1/release-requests", "AAAAA");
+    row("GET /api/v1/release-requests/{id}", "AHAAH");
+    row("POST /api/v1/release-requests/{id}/approve", "ADADD");
+    row("POST /api/v1/release-requests/{id}/deny", "ADADD");
     row("GET /api/v1/audit/events", "AAADD");
     row("GET /api/v1/audit/events/stream", "AAADD");
     row("POST /api/v1/audit/verify", "AAADD");
@@ -113,8 +139,7 @@ class AuthorizationMatrixTest {
 
   @TempDir Path dir;
   private SqlDatabase db;
-  private SqlStateStore store;
-  private TestIdentity identity;
+  private GatewayServices services;
   private Coordinator coordinator;
   private ControlServer server;
   private HttpClient http;
@@ -122,34 +147,31 @@ class AuthorizationMatrixTest {
   private final Map<String, Principal> principals = new LinkedHashMap<>();
   private NodeId node;
   private DatasetId dataset;
-  private DatasetAccess datasets;
+  private DatasetId heart;
   private final AtomicInteger serial = new AtomicInteger();
 
   @BeforeEach
   void start() {
+    Clock clock = Clock.systemUTC();
     db = SqlDatabase.sqlite(dir.resolve("gateway.db"));
-    store = new SqlStateStore(db);
-    identity = TestIdentity.on(db, Clock.systemUTC());
-    coordinator = new Coordinator(store, identity.audit, Clock.systemUTC(),
-        new CoordinatorOptions(Duration.ofMillis(200), Duration.ofMillis(1500), Duration.ofMillis(500), Duration.ofMillis(50)));
-    Instant now = Instant.now();
+    services = GatewayServices.of(db, clock, TestIdentity.FAST);
+    coordinator = services.coordinator(OPTIONS);
+    Instant now = clock.instant();
     node = NodeId.random();
-    store.putNode(new NodeRecord(node, "hospital-a", 2, 1024, "test", new byte[32], now, now));
-    var columns = List.of(new ColumnStats("x0", 100, 1.0, 2.0), new ColumnStats("x1", 100, -1.0, 0.5));
-    dataset = store.putDataset(node, new DatasetMetadata("cancer", DatasetFormat.CSV, List.of(2), columns,
-        LabelInfo.categorical("benign", List.of(50L, 50L)), 100, 10, List.of("health"), Visibility.PUBLIC), now).id();
+    services.store().putNode(new NodeRecord(node, "hospital-a", 2, 1024, "test", new byte[32], now, now));
+    dataset = services.store().putDataset(node, metadata("cancer", Visibility.PUBLIC), now).id();
+    heart = services.store().putDataset(node, metadata("heart", Visibility.PRIVATE), now).id();
     coordinator.start();
-    datasets = new DatasetAccess(db, store, identity.audit, Clock.systemUTC());
-    server = ControlServer.builder(coordinator, identity.identity)
-        .audit(identity.audit)
-        .datasets(datasets)
-        .heartbeat(Duration.ofMillis(100))
-        .start();
+    server = services.controlServer(coordinator).heartbeat(Duration.ofMillis(100)).start();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    tokens.put("owner", identity.owner.token());
-    for (String role : ROLES.subList(1, ROLES.size())) tokens.put(role, identity.tokenFor(role.replace("-", "") + "1", role));
-    tokens.forEach((role, token) -> principals.put(role, identity.identity.authenticate(token)));
-    identity.identity.createUser(principals.get("owner"), "target", "data-scientist", Optional.of("correct horse battery staple"));
+
+    tokens.put("owner", services.identity().bootstrap().orElseThrow().token());
+    principals.put("owner", services.identity().authenticate(tokens.get("owner")));
+    for (String role : ROLES.subList(1, ROLES.size())) tokens.put(role, tokenFor(userOf(role), role));
+    tokens.forEach((role, token) -> principals.put(role, services.identity().authenticate(token)));
+    services.identity().createUser(principals.get("owner"), "target", "data-scientist", Optional.of(PASSWORD));
+    // the data scientist may train on the private dataset; its results are held
+    services.datasets().grant(principals.get("owner"), heart, userOf("data-scientist"), true, false);
   }
 
   @AfterEach
@@ -162,7 +184,7 @@ class AuthorizationMatrixTest {
 
   @Test
   void everyRouteAnswersEveryRoleAsTheTableSays() throws Exception {
-    assertThat(identity.identity.roles().stream().filter(r -> r.builtin()).map(r -> r.name()).toList()).containsExactlyElementsOf(ROLES);
+    assertThat(services.identity().roles().stream().filter(r -> r.builtin()).map(r -> r.name()).toList()).containsExactlyElementsOf(ROLES);
     var missing = new ArrayList<String>();
     var wrong = new ArrayList<String>();
     for (Route route : server.routes()) {
@@ -186,6 +208,47 @@ class AuthorizationMatrixTest {
         .containsExactlyInAnyOrderElementsOf(server.routes().stream().map(r -> r.method().text() + " " + r.path()).toList());
   }
 
+  /**
+   * Cells where the role passes but the object decides: whose request, whose job, whether its
+   * results are released. Those already checked by {@link BudgetsAndReleasesTest} (someone else's
+   * job or release request, self-approval, decided requests) are not repeated.
+   */
+  @Test
+  void rulesTheRoleAloneDoesNotDecide() throws Exception {
+    String scientist = tokens.get("data-scientist");
+    String bo = tokenFor("bo", "data-scientist");
+    var wrong = new ArrayList<String>();
+
+    // another data scientist does not see the request, as if it did not exist
+    RequestId budgetRequest = budgetRequest();
+    expect(wrong, "another data scientist reads a budget request", send(bo, "GET", "/api/v1/budget-requests/" + budgetRequest, null), 404, "REQUEST_NOT_FOUND");
+    expect(wrong, "another data scientist approves it", send(bo, "POST", "/api/v1/budget-requests/" + budgetRequest + "/approve", "{}"), 403, "PERMISSION_DENIED");
+
+    // the owner sees every job but files release requests for their own only
+    expect(wrong, "the owner files for the data scientist's job",
+        send(tokens.get("owner"), "POST", "/api/v1/jobs/" + finishedPrivateJob().id() + "/release-requests", "{\"reason\": \"mine now\"}"), 403, "NOT_JOB_OWNER");
+    // a release is asked for final results
+    Job queued = submit("heart");
+    expect(wrong, "a release request for a queued job", send(scientist, "POST", "/api/v1/jobs/" + queued.id() + "/release-requests", "{\"reason\": \"early\"}"),
+        409, "JOB_NOT_FINISHED");
+
+    // held results: not for the officer either until approved, but for a holder of a download grant
+    Job held = finishedPrivateJob();
+    expect(wrong, "the officer reads a held model's description", send(tokens.get("compliance-officer"), "GET", "/api/v1/jobs/" + held.id() + "/model/spec", null),
+        403, "RELEASE_REQUIRED");
+    expect(wrong, "the data scientist downloads a held model", send(scientist, "GET", "/api/v1/jobs/" + held.id() + "/model", null), 403, "RELEASE_REQUIRED");
+    services.datasets().grant(principals.get("compliance-officer"), heart, userOf("data-scientist"), true, true);
+    expect(wrong, "the data scientist downloads it with a download-results grant", send(scientist, "GET", "/api/v1/jobs/" + held.id() + "/model", null), 200, null);
+
+    // filing needs can_make_data_requests now, not when the job was submitted
+    Job before = finishedPrivateJob();
+    services.identity().updateUser(principals.get("owner"), userOf("data-scientist"), Optional.of("data-owner"), Optional.empty(), Optional.empty(), Optional.empty());
+    expect(wrong, "a former data scientist files for their own job", send(scientist, "POST", "/api/v1/jobs/" + before.id() + "/release-requests", "{\"reason\": \"old\"}"),
+        403, "PERMISSION_DENIED");
+
+    assertThat(wrong).as("cells that differ").isEmpty();
+  }
+
   private static void check(List<String> wrong, String route, String who, Answer res, char expected) {
     int status = res.statusCode();
     char actual = switch (status) {
@@ -201,6 +264,13 @@ class AuthorizationMatrixTest {
     }
   }
 
+  private static void expect(List<String> wrong, String what, Answer res, int status, String code) throws Exception {
+    String actual = res.statusCode() >= 400 ? Json.mapper().readTree(res.body()).path("code").asText() : null;
+    if (res.statusCode() != status || (code != null && !code.equals(actual))) {
+      wrong.add(what + ": expected " + status + " " + code + ", got " + res.statusCode() + " " + res.body());
+    }
+  }
+
   // ---- fixtures: a request for each route, with objects that exist ----
 
   /** The request for {@code route} as {@code role} (null: no valid token). */
@@ -210,33 +280,41 @@ class AuthorizationMatrixTest {
     String path = route.path();
     String body = null;
     switch (route.method().text() + " " + route.path()) {
-      case "POST /api/v1/login" -> body = "{\"user\": \"target\", \"password\": \"correct horse battery staple\"}";
+      case "POST /api/v1/login" -> body = "{\"user\": \"target\", \"password\": \"" + PASSWORD + "\"}";
       case "POST /api/v1/users" -> body = "{\"name\": \"new" + n + "\", \"role\": \"data-owner\"}";
       case "GET /api/v1/users/{name}" -> path = path.replace("{name}", "target");
       case "PATCH /api/v1/users/{name}" -> {
         String name = "patch" + n;
-        identity.identity.createUser(principals.get("owner"), name, "data-owner", Optional.empty());
+        services.identity().createUser(principals.get("owner"), name, "data-owner", Optional.empty());
         path = path.replace("{name}", name);
         body = "{\"disabled\": true}";
       }
       case "POST /api/v1/roles" -> body = "{\"name\": \"role" + n + "\", \"description\": \"\", \"permissions\": []}";
       case "PUT /api/v1/roles/{name}", "DELETE /api/v1/roles/{name}" -> {
         String name = "role" + n;
-        identity.identity.createRole(principals.get("owner"), name, "", List.of());
+        services.identity().createRole(principals.get("owner"), name, "", List.of());
         path = path.replace("{name}", name);
         if (route.method().text().equals("PUT")) body = "{\"description\": \"changed\", \"permissions\": []}";
       }
       case "POST /api/v1/tokens" -> body = "{\"name\": \"t" + n + "\", \"expiresInDays\": 1}";
-      case "DELETE /api/v1/tokens/{id}" -> path = path.replace("{id}", identity.identity.createToken(principals.get(caller), "t" + n, 1).info().id().value());
+      case "DELETE /api/v1/tokens/{id}" ->
+          path = path.replace("{id}", services.identity().createToken(principals.get(caller), "t" + n, 1).info().id().value());
       case "POST /api/v1/jobs" -> body = SPEC;
-      case "GET /api/v1/jobs/{id}", "GET /api/v1/jobs/{id}/rounds", "GET /api/v1/jobs/{id}/model", "GET /api/v1/jobs/{id}/model/spec",
-           "POST /api/v1/jobs/{id}/cancel" -> path = path.replace("{id}", scientistsJob().id().value());
+      case "GET /api/v1/jobs/{id}", "GET /api/v1/jobs/{id}/rounds", "POST /api/v1/jobs/{id}/cancel" -> path = path.replace("{id}", scientistsJob().id().value());
       case "DELETE /api/v1/jobs/{id}", "GET /api/v1/jobs/{id}/events" -> {
         Job job = scientistsJob();
         coordinator.cancelJob(principals.get("data-scientist"), job.id()); // finished: deletable, and its stream ends
         path = path.replace("{id}", job.id().value());
       }
+      case "GET /api/v1/jobs/{id}/model", "GET /api/v1/jobs/{id}/model/spec" -> {
+        Job job = finishedPrivateJob();
+        services.releases().approve(principals.get("compliance-officer"), services.releases().file(principals.get("data-scientist"), job, "a paper").id(), "fine");
+        path = path.replace("{id}", job.id().value());
+      }
       case "GET /api/v1/nodes/{id}" -> path = path.replace("{id}", node.value());
+      case "POST /api/v1/nodes/join-tokens" -> body = "{\"name\": \"node" + n + "\", \"expiresInHours\": 1}";
+      case "DELETE /api/v1/nodes/join-tokens/{id}" ->
+          path = path.replace("{id}", services.joinTokens().issue(principals.get("owner"), Optional.of("node" + n), Duration.ofHours(1)).id().value());
       case "GET /api/v1/datasets/{id}", "GET /api/v1/datasets/{id}/grants" -> path = path.replace("{id}", dataset.value());
       case "PATCH /api/v1/datasets/{id}" -> {
         path = path.replace("{id}", dataset.value());
@@ -244,24 +322,45 @@ class AuthorizationMatrixTest {
       }
       case "PUT /api/v1/datasets/{id}/grants/{user}" -> {
         String name = "grantee" + n;
-        identity.identity.createUser(principals.get("owner"), name, "data-scientist", Optional.empty());
+        services.identity().createUser(principals.get("owner"), name, "data-scientist", Optional.empty());
         path = path.replace("{id}", dataset.value()).replace("{user}", name);
         body = "{\"process\": true}";
       }
       case "DELETE /api/v1/datasets/{id}/grants/{user}" -> {
         String name = "grantee" + n;
-        identity.identity.createUser(principals.get("owner"), name, "data-scientist", Optional.empty());
-        datasets.grant(principals.get("owner"), dataset, name, true, false);
+        services.identity().createUser(principals.get("owner"), name, "data-scientist", Optional.empty());
+        services.datasets().grant(principals.get("owner"), dataset, name, true, false);
         path = path.replace("{id}", dataset.value()).replace("{user}", name);
+      }
+      case "PUT /api/v1/budgets/{user}/{datasetId}" -> {
+        path = path.replace("{user}", "target").replace("{datasetId}", heart.value());
+        body = "{\"epsilon\": " + n + ", \"delta\": 1e-5}";
+      }
+      case "POST /api/v1/budget-requests" -> body = "{\"dataset\": \"" + heart + "\", \"epsilon\": 1, \"reason\": \"a study\"}";
+      case "GET /api/v1/budget-requests/{id}", "POST /api/v1/budget-requests/{id}/approve", "POST /api/v1/budget-requests/{id}/deny" -> {
+        path = path.replace("{id}", budgetRequest().value());
+        if (route.method().text().equals("POST")) body = "{\"comment\": \"decided\"}";
+      }
+      case "POST /api/v1/jobs/{id}/release-requests" -> {
+        path = path.replace("{id}", finishedPrivateJob().id().value());
+        body = "{\"reason\": \"a paper\"}";
+      }
+      case "GET /api/v1/release-requests/{id}", "POST /api/v1/release-requests/{id}/approve", "POST /api/v1/release-requests/{id}/deny" -> {
+        path = path.replace("{id}", services.releases().file(principals.get("data-scientist"), finishedPrivateJob(), "a paper").id().value());
+        if (route.method().text().equals("POST")) body = "{\"comment\": \"decided\"}";
       }
       case "GET /api/v1/audit/events/stream" -> path = path + "?until=2000-01-01T00:00:00Z"; // ends at once
       default -> {
         if (path.contains("{")) throw new AssertionError("no fixture for " + route.method().text() + " " + route.path() + "; add one to AuthorizationMatrixTest.call");
       }
     }
+    return send(token, route.method().text(), path, body);
+  }
+
+  private Answer send(String token, String method, String path, String body) throws Exception {
     var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).timeout(Duration.ofSeconds(20))
         .header("Content-Type", "application/json")
-        .method(route.method().text(), body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
+        .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
     if (token != null) b.header("Authorization", "Bearer " + token);
     // a stream (events) answers 200 at once and may stay open: read bodies of failures only
     HttpResponse<InputStream> res = http.send(b.build(), BodyHandlers.ofInputStream());
@@ -274,14 +373,60 @@ class AuthorizationMatrixTest {
   private record Answer(int statusCode, String body) {
   }
 
-  private static final String SPEC = """
-      {"name": "matrix", "datasets": ["cancer"], "model": {"layers": [{"type": "dense", "units": 1}], "loss": "binary_cross_entropy"},
-       "rounds": 1, "minNodes": 2}
-      """;
+  private static final String SPEC = spec("cancer");
 
-  /** A fresh queued job submitted by the data scientist (it waits for a second node forever). */
+  /** A job on one dataset that waits for a second node forever. */
+  private static String spec(String dataset) {
+    return "{\"name\": \"matrix\", \"datasets\": [\"" + dataset + "\"], \"model\": {\"layers\": [{\"type\": \"dense\", \"units\": 1}],"
+        + " \"loss\": \"binary_cross_entropy\"}, \"rounds\": 1, \"minNodes\": 2}";
+  }
+
+  private static DatasetMetadata metadata(String name, Visibility visibility) {
+    var columns = List.of(new ColumnStats("x0", 100, 1.0, 2.0), new ColumnStats("x1", 100, -1.0, 0.5));
+    return new DatasetMetadata(name, DatasetFormat.CSV, List.of(2), columns, LabelInfo.categorical("benign", List.of(50L, 50L)), 100, 10, List.of("health"), visibility);
+  }
+
+  /** The seeded user of a role other than the owner. */
+  private static String userOf(String role) {
+    return role.replace("-", "") + "1";
+  }
+
+  /** Creates a user with {@code role} and returns a session token of theirs. */
+  private String tokenFor(String name, String role) {
+    services.identity().createUser(principals.get("owner"), name, role, Optional.of(PASSWORD));
+    return services.identity().login(name, PASSWORD, "127.0.0.1").token();
+  }
+
+  /** A fresh queued job on the public dataset, submitted by the data scientist. */
   private Job scientistsJob() throws Exception {
-    JobSpec spec = Json.mapper().readValue(SPEC, JobSpec.class);
-    return coordinator.submitJob(principals.get("data-scientist"), spec);
+    return submit("cancer");
+  }
+
+  /** A fresh queued job of the data scientist's on {@code dataset}. */
+  private Job submit(String dataset) throws Exception {
+    return coordinator.submitJob(principals.get("data-scientist"), Json.mapper().readValue(spec(dataset), JobSpec.class));
+  }
+
+  /**
+   * A job of the data scientist on the private dataset that completed one round, recorded through
+   * the state store as the job runner records it: its results are held.
+   */
+  private Job finishedPrivateJob() throws Exception {
+    Job job = submit("heart");
+    JobId id = job.id();
+    Checkpoint initial = services.store().latestCheckpoint(id).orElseThrow();
+    Instant now = Instant.now();
+    Map<String, Double> metrics = Map.of("loss", 0.4, "auc", 0.9);
+    Job running = new Job(id, job.spec(), JobState.RUNNING, 1, "running", job.createdAt(), now, null, metrics, job.owner());
+    var round = new RoundSummary(id, 1, now, now, List.of(node), 1, 100, List.of(), metrics, metrics, null);
+    services.store().completeRound(running, round, new Checkpoint(1, initial.parameters(), initial.strategyState()));
+    Job completed = new Job(id, job.spec(), JobState.COMPLETED, 1, "", job.createdAt(), now, now, metrics, job.owner());
+    services.store().updateJob(completed);
+    return completed;
+  }
+
+  /** A fresh pending budget request of the data scientist's for more epsilon on the private dataset. */
+  private RequestId budgetRequest() {
+    return services.budgets().request(principals.get("data-scientist"), heart, 1.0, "a study").id();
   }
 }

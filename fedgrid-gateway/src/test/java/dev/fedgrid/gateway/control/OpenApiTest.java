@@ -3,10 +3,13 @@ package dev.fedgrid.gateway.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fedgrid.gateway.GatewayServices;
 import dev.fedgrid.gateway.access.TestIdentity;
 import dev.fedgrid.gateway.json.Json;
+import dev.fedgrid.gateway.state.SqlDatabase;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,17 +32,9 @@ class OpenApiTest {
       if (METHODS.contains(op.getKey())) documented.add(op.getKey().toUpperCase(Locale.ROOT) + " " + path.getKey());
     }));
     var registered = new TreeSet<String>();
-    try (TestIdentity identity = TestIdentity.open(dir);
-        ControlServer server = ControlServer.builder(new FakeControl(), identity.identity)
-            .joinTokens(new dev.fedgrid.gateway.access.JoinTokens(identity.db, identity.audit, java.time.InstantSource.system()))
-            .audit(identity.audit)
-            .budgets(budgets(identity))
-            .releases(new dev.fedgrid.gateway.requests.ReleaseRequests(
-                identity.db, new dev.fedgrid.gateway.state.SqlStateStore(identity.db), budgets(identity), identity.audit, (caller, dataset) -> false,
-                java.time.InstantSource.system()))
-            .datasets(new dev.fedgrid.gateway.access.DatasetAccess(
-                identity.db, new dev.fedgrid.gateway.state.SqlStateStore(identity.db), identity.audit, java.time.InstantSource.system()))
-            .start()) {
+    // the routes of the control API exactly as the gateway builds it
+    try (SqlDatabase db = SqlDatabase.sqlite(dir.resolve("gateway.db"));
+        ControlServer server = GatewayServices.of(db, Clock.systemUTC(), TestIdentity.FAST).controlServer(new FakeControl()).start()) {
       server.routes().forEach(r -> registered.add(r.method().text() + " " + r.path()));
     }
     assertThat(documented).isEqualTo(registered);
@@ -69,11 +64,6 @@ class OpenApiTest {
   void documentsTheErrorShape() throws Exception {
     JsonNode error = document().at("/components/schemas/Error");
     assertThat(error.get("required")).extracting(JsonNode::asText).containsExactly("code", "message", "details");
-  }
-
-  private static dev.fedgrid.gateway.privacy.PrivacyBudgets budgets(TestIdentity identity) {
-    return new dev.fedgrid.gateway.privacy.PrivacyBudgets(
-        identity.db, new dev.fedgrid.gateway.state.SqlStateStore(identity.db), identity.audit, java.time.InstantSource.system());
   }
 
   private static void collectRefs(JsonNode node, List<String> refs) {

@@ -1,0 +1,360 @@
+package dev.fedgrid.adminui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fedgrid.api.JobId;
+import dev.fedgrid.api.dataset.DatasetInfo;
+import dev.fedgrid.api.governance.AuditEvent;
+import dev.fedgrid.api.governance.BudgetRequest;
+import dev.fedgrid.api.governance.ReleaseRequest;
+import dev.fedgrid.api.governance.RequestState;
+import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.Optimizer;
+import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.client.AuditFilter;
+import dev.fedgrid.client.FedGridClient;
+import dev.fedgrid.gateway.Gateway;
+import dev.fedgrid.gateway.GatewayConfig;
+import dev.fedgrid.gateway.jobs.CoordinatorOptions;
+import dev.fedgrid.node.DatasetOption;
+import dev.fedgrid.node.NodeConfig;
+import dev.fedgrid.node.NodeDaemon;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The admin app against a real grid, in headless Chromium: a gateway started in this JVM on free
+ * loopback ports (serving the app at {@code /admin/} from this module's files on the class path)
+ * and two real node daemons training with the real engine on halves of the vendored breast-cancer
+ * data, private to them. The gateway's owner (its one-time credential, read from the data
+ * directory) creates a data scientist and a compliance officer through the API, enrols the nodes
+ * with join tokens and grants the data scientist the right to train on both halves.
+ *
+ * <p>The story, one step per test, in order: the data scientist logs in and watches a running
+ * job's charts grow round by round and is refused the held model; the compliance officer approves
+ * its release request in the app with a comment; the data scientist downloads the model through
+ * the app; the officer denies a budget request in the app, finds both decisions in the audit view
+ * and verifies the chain there. Screenshots of each main view with this real data go to {@code
+ * target/screenshots/e2e-*.png} and are checked to be non-blank.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AdminAppEndToEndTest {
+  private static final String DATASET = "cancer";
+  private static final int ROUNDS = 6;
+  private static final String SCIENTIST = "dana";
+  private static final String OFFICER = "olga";
+  private static final String PASSWORD = "correct horse battery staple";
+  private static final int NON_BLANK_COLOURS = 30;
+  private static final Duration SLOW = Duration.ofSeconds(30);
+
+  @TempDir static Path dir;
+  private static Gateway gateway;
+  private static final List<NodeDaemon> nodes = new ArrayList<>();
+  private static FedGridClient owner;
+  private static FedGridClient scientist;
+  private static FedGridClient officer;
+  private static ChromeDriver driver;
+  private static Path downloads;
+  private static JobId job;
+  private static List<DatasetInfo> datasets;
+
+  /** The one-time owner credential of a fresh gateway, as written to its data directory. */
+  record OwnerCredential(String user, String password, String token) {}
+
+  @BeforeAll
+  static void startGridAndBrowser() throws Exception {
+    Browser.requireChromium();
+    Path gatewayDir = dir.resolve("gateway");
+    var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(50));
+    gateway = Gateway.start(new GatewayConfig(gatewayDir, "127.0.0.1", 0, 0, timing));
+    OwnerCredential credential = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+        .readValue(gatewayDir.resolve(Gateway.OWNER_CREDENTIAL_FILE).toFile(), OwnerCredential.class);
+    owner = FedGridClient.builder().baseUri(api()).token(credential.token()).timeout(SLOW).build();
+    owner.createUser(SCIENTIST, "data-scientist", PASSWORD);
+    owner.createUser(OFFICER, "compliance-officer", PASSWORD);
+
+    List<String> cancer = Files.readAllLines(repoFile("data/breast_cancer_wisconsin.csv"));
+    for (int k = 0; k < 2; k++) {
+      String name = "hospital-" + (char) ('a' + k);
+      var half = new ArrayList<>(List.of(cancer.getFirst()));
+      for (int row = 1 + k; row < cancer.size(); row += 2) half.add(cancer.get(row));
+      Path csv = Files.write(dir.resolve(name + ".csv"), half);
+      nodes.add(NodeDaemon.start(NodeConfig.builder()
+          .gateway("127.0.0.1", gateway.fleetPort())
+          .nodeName(name)
+          .joinToken(owner.createJoinToken(name, 1).token())
+          .dataDir(dir.resolve(name))
+          .dataset(DatasetOption.parse("name=" + DATASET + ",path=" + csv + ",label=benign,test=0.2,tags=health,oncology,visibility=private"))
+          .pollWait(Duration.ofSeconds(2))
+          .build()));
+    }
+    for (NodeDaemon node : nodes) node.awaitRegistration(SLOW);
+    datasets = owner.datasets(DATASET, null);
+    assertThat(datasets).hasSize(2);
+    for (DatasetInfo d : datasets) owner.grantDataset(d.id(), SCIENTIST, true, false);
+
+    scientist = FedGridClient.builder().baseUri(api()).timeout(SLOW).build().login(SCIENTIST, PASSWORD);
+    officer = FedGridClient.builder().baseUri(api()).timeout(SLOW).build().login(OFFICER, PASSWORD);
+    downloads = Files.createDirectories(dir.resolve("downloads"));
+    driver = Browser.start(downloads);
+    driver.manage().window().setSize(new Dimension(1280, 800));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (driver != null) driver.quit();
+    Stream.of(scientist, officer, owner).filter(c -> c != null).forEach(FedGridClient::close);
+    nodes.forEach(NodeDaemon::close);
+    if (gateway != null) gateway.close();
+  }
+
+  @Test
+  @Order(1)
+  void theDataScientistWatchesARunningJobsChartsGrowRoundByRound() throws Exception {
+    logIn(SCIENTIST);
+    // enough local work per round (60 epochs of small batches, about half a second) that the page is
+    // open well before the last round, and the rounds can be watched arrive
+    var training = new TrainingConfig(60, 8, Optimizer.SGD, 0.05, 0.0, 7L);
+    job = scientist.submitJob(new JobSpec("breast cancer logistic", List.of(DATASET), ModelSpec.logisticRegression(), training, null, ROUNDS, 2, 30, true)).id();
+    open("jobs/" + job);
+
+    long first = awaitPositive("the first round on the chart", AdminAppEndToEndTest::points);
+    long last = awaitPositive("every round on the chart",
+        () -> "completed".equals(charts().getAttribute("data-state")) && points() >= 2L * ROUNDS ? points() : 0);
+    assertThat(first).as("points when the first round appeared").isLessThan(last);
+    assertThat(last % ROUNDS).as("the same series (loss and accuracy) for every round: %s points", last).isZero();
+    assertThat(charts().getAttribute("data-rounds")).isEqualTo(String.valueOf(ROUNDS));
+    assertThat(scientist.job(job).state()).isEqualTo(JobState.COMPLETED);
+    assertThat(driver.findElements(By.cssSelector("#job-rounds tbody tr"))).hasSize(ROUNDS);
+    screenshot("e2e-job");
+
+    // the job trained on private data: its model is held until a compliance officer approves
+    driver.findElement(By.id("job-download")).click();
+    WebElement refused = waitFor(By.cssSelector("#job-notes .error"));
+    assertThat(refused.getText()).contains("Could not download the model").contains("release");
+
+    open("jobs");
+    assertThat(driver.findElement(By.id("jobs-list")).getText()).contains("breast cancer logistic");
+    screenshot("e2e-jobs");
+    open("dashboard");
+    screenshot("e2e-dashboard");
+  }
+
+  @Test
+  @Order(2)
+  void theComplianceOfficerApprovesTheReleaseRequestWithAComment() {
+    ReleaseRequest filed = scientist.requestRelease(job, "model for the oncology board's validation study");
+    logIn(OFFICER);
+    open("requests");
+    WebElement card = waitFor(By.cssSelector("#release-requests article[data-id='" + filed.id() + "']"));
+    assertThat(card.getText()).contains(SCIENTIST).contains("oncology board");
+    card.findElement(By.cssSelector("details summary")).click();
+    awaitPositive("the request's context", () -> card.findElement(By.cssSelector(".review")).getText().matches("(?s).*Final metrics.*accuracy.*private.*") ? 1 : 0);
+    screenshot("e2e-requests");
+
+    card.findElement(By.tagName("textarea")).sendKeys("approved: aggregate model only, no rows leave");
+    card.findElement(By.cssSelector("button.approve")).click();
+    assertThat(waitFor(By.cssSelector("#requests-notes .notice")).getText()).contains(filed.id() + " approved");
+    ReleaseRequest decided = officer.releaseReview(filed.id()).request();
+    assertThat(decided.state()).isEqualTo(RequestState.APPROVED);
+    assertThat(decided.decidedBy()).isEqualTo(OFFICER);
+    assertThat(decided.comment()).isEqualTo("approved: aggregate model only, no rows leave");
+  }
+
+  @Test
+  @Order(3)
+  void theDataScientistThenDownloadsTheModelFromTheApp() throws Exception {
+    logIn(SCIENTIST);
+    open("jobs/" + job);
+    driver.findElement(By.id("job-download")).click();
+    assertThat(waitFor(By.cssSelector("#job-notes .notice")).getText()).startsWith("Downloaded ");
+    long size = awaitPositive("the model in the download directory", () -> {
+      try (Stream<Path> files = Files.list(downloads)) {
+        return files.filter(f -> f.toString().endsWith(".safetensors")).mapToLong(AdminAppEndToEndTest::size).sum();
+      } catch (IOException e) {
+        return 0L;
+      }
+    });
+    assertThat(size).as("bytes of the downloaded model").isGreaterThan(30 * 4); // 30 weights and a bias as float32, and a header
+  }
+
+  @Test
+  @Order(4)
+  void theComplianceOfficerDeniesABudgetRequestInTheApp() {
+    BudgetRequest filed = scientist.requestBudget(datasets.getFirst().id(), 2.0, "a DP-FedAvg run with 50 rounds");
+    logIn(OFFICER);
+    open("requests");
+    WebElement card = waitFor(By.cssSelector("#budget-requests article[data-id='" + filed.id() + "']"));
+    assertThat(card.getText()).contains(SCIENTIST).contains("DP-FedAvg run");
+    card.findElement(By.tagName("textarea")).sendKeys("denied: use the existing budget first");
+    card.findElement(By.cssSelector("button.deny")).click();
+    assertThat(waitFor(By.cssSelector("#requests-notes .notice")).getText()).contains(filed.id() + " denied");
+    assertThat(officer.budgetRequest(filed.id()).state()).isEqualTo(RequestState.DENIED);
+
+    open("budgets");
+    screenshot("e2e-budgets");
+  }
+
+  @Test
+  @Order(5)
+  void theAuditViewShowsBothDecisionsAndVerifiesTheChain() {
+    logIn(OFFICER);
+    open("audit");
+    String text = driver.findElement(By.id("audit-list")).getText();
+    assertThat(text).contains("release.approved").contains("budget.denied").contains("release.requested");
+    List<AuditEvent> approvals = officer.auditEvents(new AuditFilter(null, "release.approved", null, null, null, 0, 100)).items();
+    assertThat(approvals).singleElement().satisfies(e -> assertThat(e.actor()).isEqualTo(OFFICER));
+    driver.findElement(By.id("audit-verify")).click();
+    assertThat(waitFor(By.cssSelector("#audit-verdict .notice.ok")).getText()).contains("Intact");
+    screenshot("e2e-audit");
+  }
+
+  @Test
+  @Order(6)
+  void everyOtherMainViewShowsTheRealGrid() {
+    logIn("owner", ownerPassword());
+    open("nodes");
+    assertThat(driver.findElement(By.id("main")).getText()).contains("hospital-a").contains("hospital-b");
+    screenshot("e2e-nodes");
+    open("datasets");
+    assertThat(driver.findElement(By.id("main")).getText()).contains(DATASET);
+    screenshot("e2e-datasets");
+    open("datasets/" + datasets.getFirst().id());
+    assertThat(driver.findElement(By.id("main")).getText()).contains(SCIENTIST);
+    screenshot("e2e-dataset");
+    open("users");
+    assertThat(driver.findElement(By.id("main")).getText()).contains(SCIENTIST).contains(OFFICER);
+    screenshot("e2e-users");
+    open("roles");
+    assertThat(driver.findElement(By.id("main")).getText()).contains("compliance-officer");
+    screenshot("e2e-roles");
+    open("settings");
+    screenshot("e2e-settings");
+  }
+
+  // ---- helpers ----
+
+  private static String api() {
+    return "http://127.0.0.1:" + gateway.controlPort();
+  }
+
+  private static String appUrl() {
+    return api() + "/admin/";
+  }
+
+  private static String ownerPassword() {
+    try {
+      return new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+          .readValue(dir.resolve("gateway").resolve(Gateway.OWNER_CREDENTIAL_FILE).toFile(), OwnerCredential.class).password();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Logs in through the app's login page, after logging out whoever was logged in. */
+  private static void logIn(String user) {
+    logIn(user, PASSWORD);
+  }
+
+  private static void logIn(String user, String password) {
+    driver.get(appUrl() + "#/settings");
+    driver.executeScript("localStorage.clear(); sessionStorage.clear();");
+    driver.get(appUrl() + "#/login");
+    waitReady("login");
+    driver.findElement(By.id("login-user")).sendKeys(user);
+    driver.findElement(By.id("login-password")).sendKeys(password);
+    driver.findElement(By.id("login-submit")).click();
+    wait(SLOW).until(d -> !"login".equals(d.findElement(By.id("main")).getAttribute("data-ready"))
+        && d.findElement(By.id("main")).getAttribute("data-ready") != null);
+    assertThat(driver.executeScript("return JSON.parse(sessionStorage.getItem('fedgrid.user')).name")).isEqualTo(user);
+  }
+
+  /** Opens a view of the app and waits until it has rendered. */
+  private static void open(String route) {
+    driver.get(appUrl() + "#/" + route);
+    driver.navigate().refresh(); // a new hash alone does not reload; a fresh page makes every view start clean
+    waitReady(route);
+  }
+
+  private static WebElement charts() {
+    return driver.findElement(By.id("job-charts"));
+  }
+
+  /** The points plotted on the job's charts, every series together. */
+  private static long points() {
+    return driver.findElements(By.cssSelector("#job-charts circle.point")).size();
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private static void screenshot(String name) {
+    assertThat(Browser.screenshot(driver, name)).as("colours in the screenshot %s", name).isGreaterThan(NON_BLANK_COLOURS);
+  }
+
+  private static void waitReady(String route) {
+    wait(SLOW).until(d -> route.equals(d.findElement(By.id("main")).getAttribute("data-ready")));
+  }
+
+  /** Waits for an element; on time-out the message carries the page's text, where the app shows what went wrong. */
+  private static WebElement waitFor(By what) {
+    try {
+      return wait(SLOW).until(ExpectedConditions.visibilityOfElementLocated(what));
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("no " + what + " on " + driver.getCurrentUrl() + "; the page says:\n" + driver.findElement(By.id("main")).getText(), e);
+    }
+  }
+
+  /** Waits until {@code value} is positive and returns it. */
+  private static long awaitPositive(String what, LongSupplier value) {
+    long[] seen = new long[1];
+    try {
+      wait(SLOW).until(d -> (seen[0] = value.getAsLong()) > 0);
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("waited in vain for " + what + " on " + driver.getCurrentUrl() + "; the page says:\n" + driver.findElement(By.id("main")).getText(), e);
+    }
+    return seen[0];
+  }
+
+  private static WebDriverWait wait(Duration timeout) {
+    return new WebDriverWait(driver, timeout, Duration.ofMillis(50));
+  }
+
+  /** A file of this repository, found by walking up from the working directory. */
+  private static Path repoFile(String relative) throws IOException {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.exists(d.resolve(relative))) return d.resolve(relative);
+    }
+    throw new IOException(relative + " is in no directory above " + Path.of("").toAbsolutePath());
+  }
+}
