@@ -13,12 +13,13 @@ import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.Optimizer;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import dev.fedgrid.client.FedGridClient;
 import dev.fedgrid.client.JobEventView;
 import dev.fedgrid.client.ModelPresets;
 import dev.fedgrid.client.Page;
-import dev.fedgrid.core.dp.CentralDp;
+import dev.fedgrid.core.dp.DpAccounting;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -87,7 +88,9 @@ public final class JobCommand implements Runnable {
         "  fedgrid job submit --dataset heart --model logistic --rounds 10 --watch",
         "  fedgrid job submit --dataset fashion-mnist --model cnn --optimizer adam --lr 0.001 \\",
         "      --strategy fedadam --server-lr 0.01 --rounds 20",
-        "  fedgrid job submit --dataset heart --model logistic --rounds 20 --dp-noise 1.1 --dp-clip 1.0"
+        "  fedgrid job submit --dataset heart --model logistic --rounds 20 --dp-noise 1.1 --dp-clip 1.0",
+        "  fedgrid job submit --dataset heart --model logistic --rounds 20 --dp-noise 1.1 --sample-fraction 0.1 --min-nodes 5",
+        "  fedgrid job submit --dataset heart --model logistic --rounds 5 --dp-noise 4 --dp-mode local --strategy fedmedian"
       })
   static final class Submit extends ClientCommand {
     private static final List<String> STRATEGIES = List.of(
@@ -130,8 +133,16 @@ public final class JobCommand implements Runnable {
     Integer select;
 
     @Option(names = "--dp-noise", paramLabel = "Z",
-        description = "Central differential privacy (DP-FedAvg, with --strategy fedavg): noise standard deviation over the clip norm, in (0, 100]. Larger spends less epsilon. Default: no differential privacy.")
+        description = "Differential privacy (central DP-FedAvg with --strategy fedavg, or local with --dp-mode local): noise standard deviation over the clip norm, in (0, 100]. Larger spends less epsilon. Default: no differential privacy.")
     Double dpNoise;
+
+    @Option(names = "--dp-mode", paramLabel = "MODE",
+        description = "Who adds the noise (only with --dp-noise): central (the gateway, DP-FedAvg, fedavg only) or local (each node noises its own update before sending it, so the guarantee holds against the gateway; any strategy). Default: central.")
+    String dpMode;
+
+    @Option(names = "--sample-fraction", paramLabel = "Q",
+        description = "Probability in (0, 1] that each eligible node is asked to train in a round, drawn independently per round (Poisson sampling); with central DP a smaller Q spends less epsilon. A round whose draw has fewer than --min-nodes fails the job. Default: 1 (every node in every round).")
+    Double sampleFraction;
 
     @Option(names = "--dp-clip", paramLabel = "C",
         description = "L2 norm each node's update is clipped to (only with --dp-noise). Default: 1.0, or 0.1 as the initial clip norm with --dp-adaptive.")
@@ -204,21 +215,29 @@ public final class JobCommand implements Runnable {
       ModelSpec modelSpec = ModelPresets.preset(model, first);
       String label = name != null ? name : defaultName(names.getFirst(), model);
       return new JobSpec(
-          label, names, modelSpec, training, strategyConfig, rounds, minNodes, timeoutSeconds, noStandardize ? Boolean.FALSE : null, null, privacy);
+          label, names, modelSpec, training, strategyConfig, rounds, minNodes, timeoutSeconds, noStandardize ? Boolean.FALSE : null, null, privacy,
+          sampleFraction);
     }
 
     private DifferentialPrivacy privacy() {
       if (dpNoise == null) {
-        if (dpClip != null || dpAdaptive || dpDelta != null) {
-          throw new ParameterException(spec.commandLine(), "--dp-clip, --dp-adaptive and --dp-delta apply only with --dp-noise, which turns on differential privacy");
+        if (dpClip != null || dpAdaptive || dpDelta != null || dpMode != null) {
+          throw new ParameterException(
+              spec.commandLine(), "--dp-clip, --dp-adaptive, --dp-delta and --dp-mode apply only with --dp-noise, which turns on differential privacy");
         }
         return null;
       }
+      PrivacyMode mode = switch (dpMode == null ? "central" : dpMode.strip().toLowerCase(Locale.ROOT)) {
+        case "central" -> PrivacyMode.CENTRAL;
+        case "local" -> PrivacyMode.LOCAL;
+        default -> throw new ParameterException(spec.commandLine(), "--dp-mode is central or local, not '" + dpMode + "'");
+      };
       String s = strategy.strip().toLowerCase(Locale.ROOT);
-      if (!s.equals("fedavg")) {
-        throw new ParameterException(spec.commandLine(), "--dp-noise works with --strategy fedavg (central DP-FedAvg), not " + s);
+      if (mode == PrivacyMode.CENTRAL && !s.equals("fedavg")) {
+        throw new ParameterException(
+            spec.commandLine(), "--dp-noise works with --strategy fedavg (central DP-FedAvg), not " + s + "; local DP (--dp-mode local) works with any strategy");
       }
-      return new DifferentialPrivacy(dpNoise, dpClip, dpAdaptive, null, null, dpDelta);
+      return new DifferentialPrivacy(dpNoise, dpClip, dpAdaptive, null, null, dpDelta, mode);
     }
 
     /** {@code heart mlp:64-32}: letters, digits and {@code _.:/()-} only, as job names allow. */
@@ -387,7 +406,8 @@ public final class JobCommand implements Runnable {
           + s.training().optimizer().name().toLowerCase(Locale.ROOT) + " lr " + s.training().learningRate()
           + (s.training().momentum() > 0 ? " momentum " + s.training().momentum() : "") + ", seed " + s.training().seed());
       fields.row("nodes", "at least " + s.minNodes() + ", round timeout " + s.roundTimeoutSeconds() + "s");
-      if (s.privacy() != null) fields.row("privacy", describe(s.privacy(), s.rounds(), rounds));
+      if (s.sampleFraction() < 1) fields.row("sampling", "each node with probability " + s.sampleFraction() + " per round");
+      if (s.privacy() != null) fields.row("privacy", describe(s.privacy(), s.sampleFraction(), s.rounds(), rounds));
       fields.row("metrics", Format.metrics(job.metrics()));
       fields.row("created", Format.instant(job.createdAt()));
       fields.row("started", Format.instant(job.startedAt()));
@@ -420,14 +440,20 @@ public final class JobCommand implements Runnable {
       return layers + " (" + model.loss().name().toLowerCase(Locale.ROOT) + ")";
     }
 
-    /** "DP-FedAvg σ 1.1, clip 1.0, δ 1.0E-5: ε 0.95 spent of 3.45 planned (node-level)". */
-    static String describe(DifferentialPrivacy p, int plannedRounds, List<RoundSummary> rounds) {
+    /**
+     * "DP-FedAvg σ 1.1, clip 1.0, δ 1.0E-5: ε 0.95 spent of 3.45 planned (node-level)", with ", q 0.5"
+     * when nodes are sampled; "local DP σ 4.0, ...: ... planned (per node, against the gateway too)".
+     */
+    static String describe(DifferentialPrivacy p, double sampleFraction, int plannedRounds, List<RoundSummary> rounds) {
       String clip = p.adaptiveClipping()
           ? "adaptive clip from " + p.clipNorm() + " (quantile " + p.targetQuantile() + ", rate " + p.clipLearningRate() + ")"
           : "clip " + p.clipNorm();
       Double spent = rounds.isEmpty() ? Double.valueOf(0) : rounds.getLast().epsilon();
-      return "DP-FedAvg σ " + p.noiseMultiplier() + ", " + clip + ", δ " + p.delta() + ": ε " + (spent == null ? "-" : Format.number(spent))
-          + " spent of " + Format.number(CentralDp.epsilon(p, plannedRounds)) + " planned (node-level)";
+      boolean local = p.mode() == PrivacyMode.LOCAL;
+      return (local ? "local DP σ " : "DP-FedAvg σ ") + p.noiseMultiplier() + ", " + clip + ", δ " + p.delta()
+          + (!local && sampleFraction < 1 ? ", q " + sampleFraction : "") + ": ε " + (spent == null ? "-" : Format.number(spent))
+          + " spent of " + Format.number(DpAccounting.spent(p, sampleFraction, plannedRounds).epsilon()) + " planned"
+          + (local ? " (per node, against the gateway too)" : " (node-level)");
     }
 
     private static String describe(StrategyConfig strategy) {

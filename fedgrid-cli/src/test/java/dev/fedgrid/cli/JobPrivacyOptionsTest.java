@@ -33,7 +33,7 @@ class JobPrivacyOptionsTest {
 
   @Test
   void dpSettingsWithoutDpNoiseAreUsageErrors() {
-    for (String[] option : List.of(new String[] {"--dp-clip", "1"}, new String[] {"--dp-adaptive"}, new String[] {"--dp-delta", "1e-6"})) {
+    for (String[] option : List.of(new String[] {"--dp-clip", "1"}, new String[] {"--dp-adaptive"}, new String[] {"--dp-delta", "1e-6"}, new String[] {"--dp-mode", "local"})) {
       Run r = submit(option);
       assertThat(r.code()).as(option[0]).isEqualTo(Main.USAGE);
       assertThat(r.err()).contains("apply only with --dp-noise");
@@ -59,11 +59,11 @@ class JobPrivacyOptionsTest {
     JobId job = JobId.random();
     Instant t = Instant.parse("2026-01-01T00:00:00Z");
     var round = new RoundSummary(job, 1, t, t, List.of(), 2, 10, List.of(), Map.of(), Map.of(), CentralDp.epsilon(privacy, 1));
-    String line = JobCommand.Show.describe(privacy, 10, List.of(round));
+    String line = JobCommand.Show.describe(privacy, 1, 10, List.of(round));
     assertThat(line)
         .startsWith("DP-FedAvg σ 1.1, clip 1.0, δ 1.0E-5: ε " + Format.number(CentralDp.epsilon(privacy, 1)) + " spent of ")
         .endsWith(Format.number(CentralDp.epsilon(privacy, 10)) + " planned (node-level)");
-    assertThat(JobCommand.Show.describe(new DifferentialPrivacy(0.5, null, true, null, null, null), 3, List.of()))
+    assertThat(JobCommand.Show.describe(new DifferentialPrivacy(0.5, null, true, null, null, null), 1, 3, List.of()))
         .contains("adaptive clip from 0.1 (quantile 0.5, rate 0.2)").contains("ε 0.0000 spent");
   }
 }

@@ -7,6 +7,7 @@ import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.core.dp.LocalDp;
 import dev.fedgrid.core.tensor.TensorCodec;
 import dev.fedgrid.ml.EvalResult;
 import dev.fedgrid.ml.FitResult;
@@ -41,6 +42,12 @@ import org.slf4j.LoggerFactory;
  * interrupted and the task reported as failed. Reasons sent to the gateway are built from the
  * node's own messages and {@link TrainingException} messages (which the engine guarantees are safe
  * to share), never from data. Thread-safe: each call runs on its own task thread.
+ *
+ * <p>Local differential privacy: a fit task that carries {@code local_privacy} is checked before
+ * anything else is done (a task with invalid values is refused and reported), and the trained
+ * parameters are replaced by {@link LocalDp#privatize} ({@code global + clip(local - global, C) +
+ * N(0, (z C)^2)}, noise from a {@code SecureRandom}) before they are encoded, so no un-noised update
+ * leaves the node.
  */
 final class TaskRunner {
   private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
@@ -110,6 +117,15 @@ final class TaskRunner {
     FeatureScaling scaling;
     ParameterLayout layout;
     DatasetLoader.Loaded dataset;
+    LocalDp localDp = null;
+    if (task.hasLocalPrivacy()) {
+      if (!fit) throw new Stop("the node refuses the task: local differential privacy applies to fit tasks only, but an evaluate task carries it", true);
+      try {
+        localDp = LocalDp.of(task.getLocalPrivacy().getNoiseMultiplier(), task.getLocalPrivacy().getClipNorm());
+      } catch (FedGridException e) {
+        throw new Stop("the node refuses the task: its local differential privacy is invalid: " + e.getMessage(), true);
+      }
+    }
     try {
       spec = NodeJson.read(task.getModelSpecJson(), ModelSpec.class, "model_spec_json");
       training = NodeJson.read(task.getTrainingConfigJson(), TrainingConfig.class, "training_config_json");
@@ -160,7 +176,8 @@ final class TaskRunner {
       if (!r.parameters().layout().equals(layout)) throw new Stop("the training engine returned parameters of another layout", true);
       int bad = r.parameters().firstNonFinite();
       if (bad >= 0) throw new Stop("training diverged: parameter " + bad + " is NaN or infinite; lower the learning rate", true);
-      update = TensorCodec.encode(r.parameters());
+      Parameters sent = localDp == null ? r.parameters() : new Parameters(layout, localDp.privatize(r.parameters().values(), global.values()));
+      update = TensorCodec.encode(sent);
       metrics = metrics(r.metrics(), ids);
       examples = r.examples();
     } else {

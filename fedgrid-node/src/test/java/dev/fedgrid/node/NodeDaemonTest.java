@@ -14,6 +14,7 @@ import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.core.tensor.TensorCodec;
 import dev.fedgrid.gateway.fleet.FleetServer;
 import dev.fedgrid.gateway.fleet.FleetServerOptions;
@@ -182,6 +183,39 @@ class NodeDaemonTest {
 
     await(() -> backend.failures.size() == 1);
     assertThat(backend.failures.getFirst().reason()).contains("is not hosted by this node");
+  }
+
+  @Test
+  void aLocalDpTaskIsClippedAndNoisedBeforeItLeavesAndInvalidSettingsAreRefused() throws Exception {
+    node = NodeDaemon.start(config(), () -> engine, NodeDaemonTest::load, false);
+    node.awaitRegistration(Duration.ofSeconds(10));
+    Parameters global = new Parameters(layout(), new float[] {0.5f, -1f, 2f});
+    TaskAssignment t = task(TaskKind.FIT, Duration.ofSeconds(30));
+    // the engine adds 1 to each of 3 weights: an update of norm sqrt(3), clipped to 0.5, plus noise 0.001 x 0.5
+    TaskAssignment local = new TaskAssignment(t.id(), t.job(), t.round(), t.kind(), t.dataset(), t.model(), t.training(), t.proximalMu(), t.scaling(),
+        t.layout(), t.deadline(), DifferentialPrivacy.local(0.001, 0.5));
+    backend.offer(local, global);
+    await(() -> backend.fits.size() == 1);
+    float[] sent = backend.fits.getFirst().parameters().values();
+    double norm = 0;
+    for (int i = 0; i < sent.length; i++) {
+      double d = sent[i] - global.values()[i];
+      norm += d * d;
+      assertThat(d).as("weight %d", i).isCloseTo(0.5 / Math.sqrt(3), org.assertj.core.data.Offset.offset(0.003)); // 6 noise sd
+      assertThat(sent[i]).isNotEqualTo(global.values()[i] + 1); // not the raw update
+    }
+    assertThat(Math.sqrt(norm)).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.006));
+
+    // a task the node cannot honour is refused and reported; invalid values (z or C out of range) take
+    // the same path through LocalDp.of, whose checks LocalDpTest covers (the gateway's record cannot
+    // even build such a task)
+    TaskAssignment e = task(TaskKind.EVALUATE, Duration.ofSeconds(30));
+    backend.offer(new TaskAssignment(e.id(), e.job(), e.round(), e.kind(), e.dataset(), e.model(), e.training(), 0, e.scaling(), e.layout(),
+        e.deadline(), DifferentialPrivacy.local(1, 1)), global);
+    await(() -> backend.failures.size() == 1);
+    assertThat(backend.failures.getFirst().reason()).contains("refuses the task").contains("fit tasks only");
+    assertThat(backend.evaluations).isEmpty();
+    assertThat(backend.fits).hasSize(1);
   }
 
   // ---------------------------------------------------------------------------------- fixtures

@@ -5,6 +5,7 @@ import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +33,13 @@ import java.util.regex.Pattern;
  * @param scaling the feature scaling nodes apply; when {@code null} the gateway fills it in at
  *     submission (pooled column statistics when {@code standardize}, {@code x/255} for images,
  *     identity otherwise) and stores it with the job so a resumed job scales the same way
- * @param privacy central differential privacy (DP-FedAvg, which needs the fedavg strategy), or
- *     {@code null} for none (the default)
+ * @param privacy differential privacy, central (DP-FedAvg, which needs the fedavg strategy) or
+ *     local (noise added on the nodes, any strategy), or {@code null} for none (the default)
+ * @param sampleFraction {@code q}, the probability with which each eligible online node is asked
+ *     to train in a round, drawn independently per node and round from a {@code SecureRandom}
+ *     (Poisson sampling), in (0, 1]; default 1, every node in every round. A round runs with the
+ *     nodes drawn, never re-drawn; a draw below {@code minNodes} fails the job. With central
+ *     differential privacy a smaller {@code q} spends less epsilon (amplification by sampling)
  */
 public record JobSpec(
     String name,
@@ -46,7 +52,8 @@ public record JobSpec(
     Integer roundTimeoutSeconds,
     Boolean standardize,
     FeatureScaling scaling,
-    DifferentialPrivacy privacy) {
+    DifferentialPrivacy privacy,
+    Double sampleFraction) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
@@ -62,17 +69,33 @@ public record JobSpec(
       Integer minNodes,
       Integer roundTimeoutSeconds,
       Boolean standardize) {
-    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null, null);
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null, null, null);
+  }
+
+  /** A spec in which every eligible node takes part in every round ({@code sampleFraction} 1). */
+  public JobSpec(
+      String name,
+      List<String> datasets,
+      ModelSpec model,
+      TrainingConfig training,
+      StrategyConfig strategy,
+      Integer rounds,
+      Integer minNodes,
+      Integer roundTimeoutSeconds,
+      Boolean standardize,
+      FeatureScaling scaling,
+      DifferentialPrivacy privacy) {
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, null);
   }
 
   /** This spec on exactly these datasets (names or ids). */
   public JobSpec withDatasets(List<String> resolved) {
-    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy);
+    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction);
   }
 
   /** This spec with its scaling resolved. */
   public JobSpec withScaling(FeatureScaling resolved) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction);
   }
 
   public JobSpec {
@@ -112,32 +135,44 @@ public record JobSpec(
     if (roundTimeoutSeconds < 1 || roundTimeoutSeconds > 86_400) {
       throw new InvalidRequestException("INVALID_JOB", "roundTimeoutSeconds must be in [1, 86400], got " + roundTimeoutSeconds);
     }
-    if (privacy != null) checkPrivacy(privacy, strategy, minNodes);
+    sampleFraction = sampleFraction == null ? 1.0 : sampleFraction;
+    if (!(sampleFraction > 0 && sampleFraction <= 1)) {
+      throw new InvalidRequestException(
+          "INVALID_SAMPLE_FRACTION",
+          "sampleFraction must be in (0, 1], the probability that an eligible node takes part in a round (1: every node in every round), got "
+              + sampleFraction,
+          Map.of("sampleFraction", sampleFraction));
+    }
+    if (privacy != null) checkPrivacy(privacy, strategy, minNodes, sampleFraction);
   }
 
   /**
-   * DP-FedAvg replaces the weighted mean of FedAvg, so other strategies are refused. Adaptive
-   * clipping spends part of the noise on the count of unclipped updates, with standard deviation
-   * {@code m / 20} for {@code m} nodes in a round (Andrew et al. 2021); that must exceed {@code z /
-   * 2}, so every round needs more than {@code 10 z} nodes.
+   * Central DP-FedAvg replaces the weighted mean of FedAvg, so other strategies are refused; local DP
+   * noises the updates on the nodes, and whatever the gateway computes from them is
+   * post-processing, so any strategy may aggregate them. Adaptive clipping spends part of the noise
+   * on the count of unclipped updates, with standard deviation {@code m / 20} for the {@code m = q N}
+   * nodes a round expects (Andrew et al. 2021); that must exceed {@code z / 2}, so every round needs
+   * {@code q N > 10 z}, which {@code q * minNodes > 10 z} guarantees since a round starts with {@code
+   * N >= minNodes} eligible nodes.
    */
-  private static void checkPrivacy(DifferentialPrivacy privacy, StrategyConfig strategy, int minNodes) {
-    if (!(strategy instanceof StrategyConfig.FedAvg)) {
+  private static void checkPrivacy(DifferentialPrivacy privacy, StrategyConfig strategy, int minNodes, double sampleFraction) {
+    if (privacy.mode() == PrivacyMode.CENTRAL && !(strategy instanceof StrategyConfig.FedAvg)) {
       throw new InvalidRequestException(
           "INVALID_PRIVACY",
           "differential privacy currently works with fedavg; central DP here is DP-FedAvg (McMahan et al. 2018), which replaces the "
               + "weighted mean with a clipped, noised one, so it cannot be combined with " + strategy.name()
-              + ". Use --strategy fedavg or leave out --dp-noise",
+              + ". Use --strategy fedavg, local DP (--dp-mode local), or leave out --dp-noise",
           Map.of("strategy", strategy.name()));
     }
     double z = privacy.noiseMultiplier();
-    if (privacy.adaptiveClipping() && minNodes <= 10 * z) {
-      int needed = (int) Math.floor(10 * z) + 1;
+    if (privacy.adaptiveClipping() && sampleFraction * minNodes <= 10 * z) {
+      int needed = (int) Math.floor(10 * z / sampleFraction) + 1;
       throw new InvalidRequestException(
           "INVALID_PRIVACY",
-          "adaptive clipping with noise multiplier " + z + " needs at least " + needed + " nodes per round (its clip count is noised with "
-              + "standard deviation nodes/20, which must exceed half the noise multiplier), but minNodes is " + minNodes
-              + "; raise --min-nodes to " + needed + ", lower --dp-noise, or use fixed clipping",
+          "adaptive clipping with noise multiplier " + z + " needs at least " + needed + " nodes per round"
+              + (sampleFraction < 1 ? " at sample fraction " + sampleFraction + " (sampleFraction x minNodes, the fewest expected, must exceed 10 x " + z + ")" : "")
+              + " (its clip count is noised with standard deviation expected nodes/20, which must exceed half the noise multiplier), but minNodes is "
+              + minNodes + "; raise --min-nodes to " + needed + (sampleFraction < 1 ? ", raise --sample-fraction" : "") + ", lower --dp-noise, or use fixed clipping",
           Map.of("minNodes", minNodes, "needed", needed));
     }
   }

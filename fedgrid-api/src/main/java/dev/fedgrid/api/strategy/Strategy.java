@@ -29,13 +29,15 @@ public interface Strategy {
 
   /**
    * Starts aggregating round {@code round} (1-based), knowing how many updates the round expects:
-   * the number of nodes given a fit task. Strategies whose result depends on that number rather than
-   * on the updates that actually arrive (DP-FedAvg divides by it, so that a dropped node does not
-   * change the scale of the noise or reveal itself) override this; the others ignore it.
+   * the number of nodes given a fit task, or with Poisson sampling at rate {@code q} from {@code N}
+   * eligible nodes the expectation {@code q N}, which need not be a whole number. Strategies whose
+   * result depends on that number rather than on the updates that actually arrive (DP-FedAvg divides
+   * by it, so that a dropped or unsampled node does not change the scale of the noise or reveal
+   * itself) override this; the others ignore it.
    *
-   * @param expectedUpdates the nodes asked to train this round, at least 1
+   * @param expectedUpdates the nodes expected to train this round, greater than 0
    */
-  default RoundAggregation openRound(int round, Parameters global, int expectedUpdates) {
+  default RoundAggregation openRound(int round, Parameters global, double expectedUpdates) {
     return openRound(round, global);
   }
 

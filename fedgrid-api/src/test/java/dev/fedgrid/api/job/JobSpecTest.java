@@ -66,4 +66,34 @@ class JobSpecTest {
     assertThat(dp(null, 12, adaptive).minNodes()).isEqualTo(12);
     assertThat(dp(null, 2, new DifferentialPrivacy(0.1, null, true, null, null, null)).privacy().adaptiveClipping()).isTrue();
   }
+
+  @Test
+  void sampleFractionDefaultsToOneAndMustBeInZeroToOne() {
+    assertThat(spec(null, 2).sampleFraction()).isEqualTo(1.0);
+    JobSpec sampled = new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 2, 60, true, null, null, 0.25);
+    assertThat(sampled.sampleFraction()).isEqualTo(0.25);
+    assertThat(sampled.withScaling(dev.fedgrid.api.dataset.FeatureScaling.identity()).sampleFraction()).isEqualTo(0.25);
+    assertThat(sampled.withDatasets(List.of("ds_x")).sampleFraction()).isEqualTo(0.25);
+    for (double bad : new double[] {0, -0.5, 1.5, Double.NaN}) {
+      assertThatThrownBy(() -> new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 2, 60, true, null, null, bad))
+          .isInstanceOf(InvalidRequestException.class)
+          .satisfies(e -> assertThat(((InvalidRequestException) e).code()).isEqualTo("INVALID_SAMPLE_FRACTION"));
+    }
+  }
+
+  @Test
+  void localPrivacyWorksWithAnyStrategy() {
+    var local = dev.fedgrid.api.privacy.DifferentialPrivacy.local(4.0, 1.0);
+    assertThat(dp(new StrategyConfig.FedAdam(null, null, null, null), 2, local).privacy().mode()).isEqualTo(dev.fedgrid.api.privacy.PrivacyMode.LOCAL);
+    assertThat(dp(new StrategyConfig.Krum(1), 5, local).strategy().name()).isEqualTo("krum");
+  }
+
+  @Test
+  void adaptiveClippingCountsTheExpectedNodesWhenSampling() {
+    var adaptive = new DifferentialPrivacy(1.0, null, true, null, null, null);
+    // q = 0.5: q x minNodes must exceed 10, so minNodes 21
+    assertThatThrownBy(() -> new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 20, 60, true, null, adaptive, 0.5))
+        .hasMessageContaining("needs at least 21 nodes per round at sample fraction 0.5");
+    assertThat(new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 21, 60, true, null, adaptive, 0.5).minNodes()).isEqualTo(21);
+  }
 }

@@ -35,6 +35,18 @@ class DifferentialPrivacyTest {
   }
 
   @Test
+  void centralIsTheDefaultModeAndLocalRefusesAdaptiveClipping() {
+    assertThat(DifferentialPrivacy.withNoise(1.1).mode()).isEqualTo(PrivacyMode.CENTRAL);
+    assertThat(new DifferentialPrivacy(1.1, null, null, null, null, null, null).mode()).isEqualTo(PrivacyMode.CENTRAL);
+    DifferentialPrivacy local = DifferentialPrivacy.local(4.0, 0.5);
+    assertThat(local.mode()).isEqualTo(PrivacyMode.LOCAL);
+    assertThat(local.clipNorm()).isEqualTo(0.5);
+    assertThat(local.delta()).isEqualTo(1e-5);
+    assertThatThrownBy(() -> new DifferentialPrivacy(1.0, null, true, null, null, null, PrivacyMode.LOCAL))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("adaptive clipping is central only");
+  }
+
+  @Test
   void theNoiseMultiplierIsRequired() {
     assertThatThrownBy(() -> new DifferentialPrivacy(null, 1.0, null, null, null, null))
         .isInstanceOf(InvalidRequestException.class).hasMessageContaining("needs a noiseMultiplier")

@@ -6,32 +6,31 @@ import dev.fedgrid.api.strategy.Strategy;
 import java.util.Objects;
 
 /**
- * Central differential privacy for a job: the DP-FedAvg strategy and the epsilon it spends, the one
- * place the gateway and the command line turn to for both.
+ * Central differential privacy for a job: the DP-FedAvg strategy, and the epsilon it spends when
+ * every node takes part in every round.
  *
  * <h2>Accounting</h2>
  *
  * Each round of DP-FedAvg is one step of the sampled Gaussian mechanism with the job's noise
  * multiplier {@code z} (with adaptive clipping too: the noise is split so that updates and clip
- * count together cost what {@code z} alone would; see {@link AdaptiveClip}). The sampling rate is
- * {@code q} = nodes per round / eligible nodes; in this cross-silo grid every eligible node takes
- * part in every round, so {@code q = 1} ({@link #SAMPLING_RATE}) and no amplification by sampling
- * is claimed. After {@code T} rounds the job has spent {@link RdpAccountant} composed {@code T}
- * times at {@code (z, 1)}, converted to {@code (epsilon, delta)} at the job's {@code delta}. The
- * guarantee is node-level: it covers adding or removing one node's whole dataset.
+ * count together cost what {@code z} alone would; see {@link AdaptiveClip}) and sampling rate
+ * {@code q}, the job's {@code sampleFraction}: each eligible node takes part in a round with
+ * probability {@code q}, independently ({@link PoissonSampling}). After {@code T} rounds the job has
+ * spent {@link RdpAccountant} composed {@code T} times at {@code (z, q)}, converted to {@code
+ * (epsilon, delta)} at the job's {@code delta}. The guarantee is node-level: it covers adding or
+ * removing one node's whole dataset. {@link #spent} is the case {@code q = 1}, every node in every
+ * round; a job is accounted by {@link DpAccounting}, which adds {@code q} and local DP.
  *
  * <p>Cost: {@code O(orders)} per call (with {@code q = 1} each order's RDP is {@code alpha / (2
  * z^2)}). Stateless and thread-safe.
  */
 public final class CentralDp {
-  /** The probability that an eligible node takes part in a round: every one does. */
-  public static final double SAMPLING_RATE = 1.0;
-
   private CentralDp() {}
 
   /**
    * A new DP-FedAvg strategy for one job; its rounds must be opened with {@link
-   * Strategy#openRound(int, dev.fedgrid.api.model.Parameters, int) the expected number of updates}.
+   * Strategy#openRound(int, dev.fedgrid.api.model.Parameters, double) the expected number of
+   * updates}.
    *
    * @param privacy the job's settings (already validated by the record)
    * @param layout the job's model layout
@@ -41,14 +40,15 @@ public final class CentralDp {
   }
 
   /**
-   * The {@code (epsilon, delta)} guarantee after {@code rounds} completed rounds, at the job's
-   * {@code delta}; epsilon 0 for 0 rounds.
+   * The {@code (epsilon, delta)} guarantee after {@code rounds} completed rounds in which every
+   * eligible node took part ({@code q = 1}), at the job's {@code delta}; epsilon 0 for 0 rounds.
+   * Same as {@link DpAccounting#spent DpAccounting.spent(privacy, 1, rounds)}.
    *
    * @param rounds at least 0
    */
   public static PrivacyGuarantee spent(DifferentialPrivacy privacy, int rounds) {
     Objects.requireNonNull(privacy, "privacy");
-    return RdpAccountant.withDefaultOrders().compose(privacy.noiseMultiplier(), SAMPLING_RATE, rounds).epsilon(privacy.delta());
+    return DpAccounting.spent(privacy, 1.0, rounds);
   }
 
   /** The epsilon of {@link #spent}. */

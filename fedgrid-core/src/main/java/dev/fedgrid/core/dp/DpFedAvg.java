@@ -20,7 +20,8 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Algorithm</h2>
  *
- * A round opened for {@code m} expected updates with clip norm {@code C}:
+ * A round opened for {@code m} expected updates (the nodes asked to train, or {@code q N} when each
+ * of {@code N} eligible nodes was sampled with probability {@code q}) with clip norm {@code C}:
  *
  * <pre>
  *   for each successful update w_i:   Delta_i = clip(w_i - w, C)             (Clipping, flat L2 clipping)
@@ -78,7 +79,7 @@ final class DpFedAvg implements Strategy {
   /**
    * Refused: DP-FedAvg divides by the expected number of updates, which this overload lacks.
    *
-   * @throws IllegalStateException always; call {@link #openRound(int, Parameters, int)}
+   * @throws IllegalStateException always; call {@link #openRound(int, Parameters, double)}
    */
   @Override
   public RoundAggregation openRound(int round, Parameters global) {
@@ -86,16 +87,19 @@ final class DpFedAvg implements Strategy {
   }
 
   /**
+   * @param expectedUpdates {@code m}: the nodes given a fit task, or {@code q N} with Poisson
+   *     sampling at rate {@code q} from {@code N} eligible nodes (McMahan et al. 2018's fixed
+   *     denominator {@code qW})
    * @throws InvalidRequestException with code {@code INVALID_EXPECTED_UPDATES} when {@code
-   *     expectedUpdates} is below 1, {@code INVALID_ADAPTIVE_CLIP} when adaptive clipping's count noise
+   *     expectedUpdates} is not finite and greater than 0, {@code INVALID_ADAPTIVE_CLIP} when adaptive clipping's count noise
    *     {@code expectedUpdates / 20} does not exceed half the noise multiplier, or as {@link
    *     RoundLedger} for bad global parameters
    */
   @Override
-  public RoundAggregation openRound(int round, Parameters global, int expectedUpdates) {
-    if (expectedUpdates < 1) {
+  public RoundAggregation openRound(int round, Parameters global, double expectedUpdates) {
+    if (!(expectedUpdates > 0) || !Double.isFinite(expectedUpdates)) {
       throw new InvalidRequestException(
-          "INVALID_EXPECTED_UPDATES", "round " + round + " of DP-FedAvg must expect at least one update, got " + expectedUpdates);
+          "INVALID_EXPECTED_UPDATES", "round " + round + " of DP-FedAvg must expect more than 0 updates, got " + expectedUpdates);
     }
     return new Round(new RoundLedger(NAME, layout, round, global), global, expectedUpdates);
   }
@@ -145,7 +149,7 @@ final class DpFedAvg implements Strategy {
   private final class Round implements RoundAggregation {
     private final RoundLedger ledger;
     private final Parameters global;
-    private final int expected;
+    private final double expected;
     private final double clip;
     private final double updateNoiseMultiplier;
     private final AdaptiveClip adaptive; // null with fixed clipping
@@ -153,14 +157,14 @@ final class DpFedAvg implements Strategy {
     private int withinClip;
     private Parameters result;
 
-    Round(RoundLedger ledger, Parameters global, int expected) {
+    Round(RoundLedger ledger, Parameters global, double expected) {
       this.ledger = ledger;
       this.global = global;
       this.expected = expected;
       this.clip = clipNorm;
       this.sum = new WeightedSum(layout.size());
       if (privacy.adaptiveClipping()) {
-        double countNoise = expected / 20.0;
+        double countNoise = expected / 20.0; // Andrew et al. 2021's default: expected nodes per round / 20
         this.updateNoiseMultiplier = AdaptiveClip.updateNoiseMultiplier(privacy.noiseMultiplier(), countNoise);
         this.adaptive = new AdaptiveClip(clip, privacy.targetQuantile(), privacy.clipLearningRate(), expected, noise(countNoise, 1));
       } else {

@@ -3,6 +3,7 @@ package dev.fedgrid.core.strategy;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.Strategy;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import dev.fedgrid.core.dp.CentralDp;
@@ -53,7 +54,9 @@ import java.util.Objects;
  *
  * <p>With {@link DifferentialPrivacy} FedAvg becomes central DP-FedAvg (McMahan et al. 2018; see
  * {@link CentralDp}): each node's difference from the global model is clipped, the differences are
- * summed unweighted, noised and divided by the expected number of updates of the round.
+ * summed unweighted, noised and divided by the expected number of updates of the round. Local DP
+ * ({@link dev.fedgrid.core.dp.LocalDp}) noises the updates on the nodes, and any strategy may
+ * aggregate them.
  *
  * <p>Thread-safe (stateless); the strategies it returns are not (see {@link Strategy}).
  */
@@ -76,16 +79,17 @@ public final class Strategies {
    * A new strategy instance for one job, with or without central differential privacy.
    *
    * @param config which strategy and its settings (already validated by its record)
-   * @param privacy the job's differential privacy, or {@code null} for none; only FedAvg takes it
+   * @param privacy the job's differential privacy, or {@code null} for none; central DP only with
+   *     FedAvg. Local DP is applied on the nodes, so the strategy is the plain one
    * @param layout the job's model layout
    * @return a fresh strategy with empty server state
    * @throws InvalidRequestException with code {@code INVALID_PRIVACY} when {@code privacy} is given
-   *     with a strategy other than FedAvg
+   *     central with a strategy other than FedAvg
    */
   public static Strategy create(StrategyConfig config, DifferentialPrivacy privacy, ParameterLayout layout) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(layout, "layout");
-    if (privacy != null) {
+    if (privacy != null && privacy.mode() == PrivacyMode.CENTRAL) {
       if (!(config instanceof StrategyConfig.FedAvg)) {
         throw new InvalidRequestException(
             "INVALID_PRIVACY", "differential privacy currently works with fedavg (DP-FedAvg, McMahan et al. 2018), not " + config.name());

@@ -113,6 +113,22 @@ class DpFedAvgTest {
   }
 
   @Test
+  void withSamplingTheSumIsDividedByTheExpectedQTimesEligibleEvenWhenFractional() {
+    // q = 0.5 of 5 eligible nodes: 2.5 expected; 2 were sampled and reported (McMahan et al. 2018's qW)
+    Parameters global = new Parameters(SMALL, new float[] {0, 1, -2});
+    RoundAggregation round = new DpFedAvg(QUIET, SMALL, new SplittableRandom(1)).openRound(1, global, 0.5 * 5);
+    round.accept(success(new Parameters(SMALL, new float[] {0.1f, 1, -2}), 1));
+    round.accept(success(new Parameters(SMALL, new float[] {0, 1.2f, -2}), 1));
+    float[] next = round.finish().values();
+    assertThat((double) next[0]).isCloseTo(0.1 / 2.5, within(1e-5));
+    assertThat((double) next[1]).isCloseTo(1 + 0.2 / 2.5, within(1e-5));
+    for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+      assertThatThrownBy(() -> new DpFedAvg(QUIET, SMALL).openRound(1, global, bad))
+          .isInstanceOf(InvalidRequestException.class).hasMessageContaining("must expect more than 0 updates");
+    }
+  }
+
+  @Test
   void adaptiveClipMovesTowardTheTargetQuantileOfUpdateNorms() {
     // 20 nodes per round with update norms 1, 2, ..., 20: the median norm is 10.5.
     var layout = new ParameterLayout(List.of(TensorSpec.of("w", 2)));
@@ -198,7 +214,7 @@ class DpFedAvgTest {
     assertThatThrownBy(() -> round.accept(success(global, 1))).hasMessageContaining("already aggregated");
 
     assertThatThrownBy(() -> dp.openRound(2, global, 2).finish()).isInstanceOf(UnavailableException.class).hasMessageContaining("no successful update");
-    assertThatThrownBy(() -> dp.openRound(1, global, 0)).hasMessageContaining("at least one update");
+    assertThatThrownBy(() -> dp.openRound(1, global, 0)).hasMessageContaining("more than 0 updates");
     assertThatThrownBy(() -> dp.openRound(1, global)).isInstanceOf(IllegalStateException.class).hasMessageContaining("expectedUpdates");
     assertThatThrownBy(() -> dp.openRound(1, filled(wide, 0f), 2)).hasMessageContaining("do not fit the job's model");
   }

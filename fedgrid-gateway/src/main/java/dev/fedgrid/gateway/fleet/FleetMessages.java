@@ -9,6 +9,7 @@ import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.dataset.DatasetMetadata;
 import dev.fedgrid.gateway.json.Json;
+import dev.fedgrid.proto.fleet.v1.LocalPrivacy;
 import dev.fedgrid.proto.fleet.v1.RegisterRequest;
 import dev.fedgrid.proto.fleet.v1.RegisterResponse;
 import dev.fedgrid.proto.fleet.v1.RegisteredDataset;
@@ -88,7 +89,7 @@ final class FleetMessages {
   }
 
   static Task task(TaskAssignment a) {
-    return Task.newBuilder()
+    Task.Builder b = Task.newBuilder()
         .setTaskId(a.id().value())
         .setJobId(a.job().value())
         .setRound(a.round())
@@ -99,8 +100,11 @@ final class FleetMessages {
         .setProximalMu(a.proximalMu())
         .setFeatureScalingJson(toJson(a.scaling()))
         .setParameterLayoutJson(toJson(a.layout()))
-        .setDeadlineEpochMs(a.deadline().toEpochMilli())
-        .build();
+        .setDeadlineEpochMs(a.deadline().toEpochMilli());
+    if (a.localPrivacy() != null) {
+      b.setLocalPrivacy(LocalPrivacy.newBuilder().setNoiseMultiplier(a.localPrivacy().noiseMultiplier()).setClipNorm(a.localPrivacy().clipNorm()));
+    }
+    return b.build();
   }
 
   static dev.fedgrid.proto.fleet.v1.TaskKind kind(TaskKind kind) {

@@ -7,12 +7,18 @@ import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.privacy.PrivacyMode;
 import java.time.Instant;
 
 /**
  * One node's share of a round. The node fetches the starting parameters separately with the task
  * id (they are streamed in chunks), runs the task on {@code dataset}, and reports before {@code
- * deadline}.
+ * deadline}. A fit task of a job with local differential privacy carries {@code localPrivacy}: the
+ * node clips and noises its update before it sends it.
+ *
+ * @param localPrivacy the job's local DP settings, or {@code null} for none; always {@code null}
+ *     for evaluate tasks and for central DP, which the gateway applies itself
  */
 public record TaskAssignment(
     TaskId id,
@@ -25,4 +31,27 @@ public record TaskAssignment(
     double proximalMu,
     FeatureScaling scaling,
     ParameterLayout layout,
-    Instant deadline) {}
+    Instant deadline,
+    DifferentialPrivacy localPrivacy) {
+  public TaskAssignment {
+    if (localPrivacy != null && localPrivacy.mode() != PrivacyMode.LOCAL) {
+      throw new IllegalArgumentException("a task carries local differential privacy only; central DP is applied by the gateway");
+    }
+  }
+
+  /** A task without local differential privacy. */
+  public TaskAssignment(
+      TaskId id,
+      JobId job,
+      int round,
+      TaskKind kind,
+      DatasetId dataset,
+      ModelSpec model,
+      TrainingConfig training,
+      double proximalMu,
+      FeatureScaling scaling,
+      ParameterLayout layout,
+      Instant deadline) {
+    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, null);
+  }
+}

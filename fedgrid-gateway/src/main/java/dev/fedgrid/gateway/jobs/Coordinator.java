@@ -20,6 +20,7 @@ import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.node.NodeInfo;
 import dev.fedgrid.api.node.NodeStatus;
+import dev.fedgrid.core.dp.PoissonSampling;
 import dev.fedgrid.core.init.Initializers;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
@@ -55,6 +56,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +99,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   private final Condition eventAppended = eventLock.newCondition();
   private long eventVersion;
   private volatile boolean closed;
+  private volatile RandomGenerator sampling = RANDOM; // only tests replace it
   private Thread scheduler;
 
   /**
@@ -491,6 +494,19 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
       if (slot != null && slot.online(clock.instant(), options.nodeTimeout()) && slot.reserve(job)) reserved.add(node);
     }
     return reserved;
+  }
+
+  /**
+   * The nodes of a round: each of {@code eligible} independently with probability {@code q}
+   * ({@link PoissonSampling}), from a {@link SecureRandom}; all of them when {@code q = 1}.
+   */
+  List<NodeId> sample(List<NodeId> eligible, double q) {
+    return PoissonSampling.sample(eligible, q, sampling);
+  }
+
+  /** For tests only: draws the rounds' samples from {@code random} instead of a SecureRandom. */
+  void samplingSource(RandomGenerator random) {
+    sampling = java.util.Objects.requireNonNull(random, "random");
   }
 
   void release(JobId job, NodeId node) {

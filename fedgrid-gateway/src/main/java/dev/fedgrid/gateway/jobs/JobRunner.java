@@ -12,6 +12,8 @@ import dev.fedgrid.api.job.NodeFailure;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
+import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.Strategy;
 import dev.fedgrid.core.strategy.Strategies;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
@@ -33,8 +35,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Drives one job from its last checkpoint to its last round on a virtual thread of its own.
  *
- * <p>Each round: pick the job's online nodes (and any newly free eligible ones), send each a fit
- * task starting from the global parameters, fold updates into the strategy's aggregate as they
+ * <p>Each round: pick the job's online nodes (and any newly free eligible ones); with a {@code
+ * sampleFraction} {@code q < 1} keep each of them with probability {@code q}, drawn once from the
+ * coordinator's {@code SecureRandom} (Poisson sampling, never re-drawn; a draw below {@code
+ * minNodes} fails the job), and open the strategy's round for {@code q} times the eligible nodes
+ * expected; send each selected node a fit task starting from the global parameters (with the
+ * job's local DP settings when it has them), fold updates into the strategy's aggregate as they
  * arrive, close the phase when every node reported or the round deadline passed (failing the
  * silent ones), then send evaluate tasks with the new global parameters and average the metrics.
  * The round's summary and checkpoint are stored atomically before the next round starts, so a
@@ -118,10 +124,17 @@ final class JobRunner {
         if (cancelled || shuttingDown) break;
         Instant started = coordinator.clock.instant();
         JobPlan roundPlan = JobPlan.resolve(spec, coordinator.store);
-        List<NodeId> participants = participants(roundPlan, spec, round);
-        coordinator.event(id, "round_started", "round " + round + "/" + spec.rounds() + " started on " + participants.size() + " node(s)");
+        List<NodeId> eligible = participants(roundPlan, spec, round);
+        List<NodeId> participants = coordinator.sample(eligible, spec.sampleFraction());
+        double expected = spec.sampleFraction() * eligible.size(); // q N, McMahan et al. 2018's fixed denominator
+        if (participants.size() < spec.minNodes()) {
+          failSample(job, round, participants.size(), eligible.size(), spec);
+          return;
+        }
+        coordinator.event(id, "round_started", "round " + round + "/" + spec.rounds() + " started on " + participants.size() + " node(s)"
+            + (spec.sampleFraction() < 1 ? " sampled from " + eligible.size() + " eligible (q " + spec.sampleFraction() + ")" : ""));
 
-        Phase fit = new Phase(TaskKind.FIT, strategy.openRound(round, global, participants.size()));
+        Phase fit = new Phase(TaskKind.FIT, strategy.openRound(round, global, expected));
         runPhase(fit, TaskKind.FIT, round, participants, roundPlan, spec, strategy.proximalMu(), global, layout);
         int updates = fit.delivered();
         if (updates < spec.minNodes()) {
@@ -205,7 +218,8 @@ final class JobRunner {
     Instant deadline = coordinator.clock.instant().plusSeconds(spec.roundTimeoutSeconds());
     for (NodeId node : participants) {
       DatasetInfo dataset = plan.byNode().get(node);
-      var assignment = new TaskAssignment(TaskId.random(), id, round, kind, dataset.id(), spec.model(), spec.training(), mu, spec.scaling(), layout, deadline);
+      DifferentialPrivacy local = kind == TaskKind.FIT && spec.privacy() != null && spec.privacy().mode() == PrivacyMode.LOCAL ? spec.privacy() : null;
+      var assignment = new TaskAssignment(TaskId.random(), id, round, kind, dataset.id(), spec.model(), spec.training(), mu, spec.scaling(), layout, deadline, local);
       long limit = kind == TaskKind.FIT ? dataset.metadata().trainRows() : dataset.metadata().testRows();
       OpenTask task = new OpenTask(assignment, node, start, phase, limit);
       phase.add(task);
@@ -226,6 +240,21 @@ final class JobRunner {
     String reason = "round " + round + " of job " + id + " failed: " + fit.delivered() + " of " + selected + " updates arrived, "
         + spec.minNodes() + " needed; " + silent + ". Raise --round-timeout or lower --min-nodes";
     for (NodeFailure f : fit.failures()) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
+    update(job, JobState.FAILED, job.completedRounds(), reason, job.startedAt(), coordinator.clock.instant(), job.metrics());
+    coordinator.event(id, "failed", reason);
+    log.warn("job={} round={} failed: {}", id, round, reason);
+  }
+
+  /**
+   * Fails the job when a round's Poisson draw selected fewer than {@code minNodes}: the round is
+   * not re-drawn, since conditioning the sample on its size would break the independence the
+   * privacy analysis of sampling assumes.
+   */
+  private void failSample(Job job, int round, int sampled, int eligible, JobSpec spec) {
+    double q = spec.sampleFraction();
+    String reason = "round " + round + " of job " + id + " failed: the draw with sample fraction " + q + " selected " + sampled + " of " + eligible
+        + " eligible node(s), " + spec.minNodes() + " needed (expected " + String.format(java.util.Locale.ROOT, "%.1f", q * eligible)
+        + "; rounds are not re-drawn). Raise --sample-fraction, lower --min-nodes, or bring more eligible nodes online";
     update(job, JobState.FAILED, job.completedRounds(), reason, job.startedAt(), coordinator.clock.instant(), job.metrics());
     coordinator.event(id, "failed", reason);
     log.warn("job={} round={} failed: {}", id, round, reason);

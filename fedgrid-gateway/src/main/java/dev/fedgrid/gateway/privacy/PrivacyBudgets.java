@@ -21,7 +21,7 @@ import dev.fedgrid.api.governance.RequestId;
 import dev.fedgrid.api.governance.RequestState;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
-import dev.fedgrid.core.dp.CentralDp;
+import dev.fedgrid.core.dp.DpAccounting;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.requests.Decisions;
@@ -48,7 +48,8 @@ import java.util.TreeMap;
  * <h2>Accounting</h2>
  *
  * A job with differential privacy on a private dataset has one ledger row per such dataset, written
- * when it is admitted: its planned epsilon ({@link CentralDp#epsilon} of all its rounds) and what
+ * when it is admitted: its planned epsilon ({@link DpAccounting#epsilon} of all its rounds, with the
+ * job's sampling rate and privacy mode, the function its per-round spending uses too) and what
  * its completed rounds have spent (updated with each round, in the round's transaction, by the
  * state store). For a user and a dataset:
  *
@@ -200,7 +201,7 @@ public final class PrivacyBudgets {
       }
       List<DatasetInfo> restricted = datasets.stream().filter(d -> d.metadata().visibility() == Visibility.PRIVATE).toList();
       if (privacy == null || restricted.isEmpty()) return null;
-      double planned = CentralDp.epsilon(privacy, job.spec().rounds());
+      double planned = DpAccounting.epsilon(job.spec(), job.spec().rounds());
       for (DatasetInfo d : restricted) {
         PrivacyBudget b = budget(user, d.id());
         if (privacy.delta() > b.delta() || planned > b.remaining() + SLACK) throw exceeded(user, d, planned, privacy.delta(), b);
@@ -238,7 +239,7 @@ public final class PrivacyBudgets {
     if (delta > b.delta()) what = "job runs at δ " + delta + " on dataset " + d.id() + " (" + d.name() + ") but the budget of user " + user + " allows δ " + b.delta() + " per job";
     return new PermissionDeniedException(
         "PRIVACY_BUDGET_EXCEEDED",
-        what + "; use more noise (--dp-noise) or fewer rounds, or file a budget request (`fedgrid budget request " + d.id() + " --epsilon E --reason ...`)",
+        what + "; use more noise (--dp-noise), fewer rounds or, with central DP, a smaller --sample-fraction, or file a budget request (`fedgrid budget request " + d.id() + " --epsilon E --reason ...`)",
         details);
   }
 

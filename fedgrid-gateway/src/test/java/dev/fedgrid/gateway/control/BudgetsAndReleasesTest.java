@@ -15,7 +15,11 @@ import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.core.dp.CentralDp;
+import dev.fedgrid.core.dp.DpAccounting;
+import dev.fedgrid.core.dp.LocalDp;
+import dev.fedgrid.core.dp.RdpAccountant;
 import dev.fedgrid.gateway.access.DatasetAccess;
 import dev.fedgrid.gateway.access.IdentityService;
 import dev.fedgrid.gateway.access.Passwords;
@@ -183,6 +187,33 @@ class BudgetsAndReleasesTest {
     assertThat(json(delta).at("/details/budgetDelta").asDouble()).isEqualTo(1e-6);
     // public data needs no budget
     assertThat(send(bo, "POST", "/api/v1/jobs", dpJob("iris", 10, null)).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void aSampledJobReservesTheSmallerSubsampledEpsilonAndALocalJobItsPerNodeEpsilon() throws Exception {
+    setBudget("ana", 5, 1e-5);
+    // all nodes in every round: 9.55 for 4 rounds does not fit; sampled with q = 0.1 it does
+    assertThat(code(send(ana, "POST", "/api/v1/jobs", dpJob("heart", 4, null)))).isEqualTo("PRIVACY_BUDGET_EXCEEDED");
+    String sampled = dpJob("heart", 4, null).replace("\"minNodes\": 1,", "\"minNodes\": 1, \"sampleFraction\": 0.1,");
+    JobId job = submit(ana, sampled);
+    double expected = RdpAccountant.withDefaultOrders().compose(1.1, 0.1, 4).epsilon(1e-5).epsilon();
+    assertThat(expected).isLessThan(CentralDp.epsilon(Z11, 4));
+    assertThat(store.job(job).orElseThrow().spec().sampleFraction()).isEqualTo(0.1);
+    JsonNode budget = json(send(ana, "GET", "/api/v1/budgets", null)).get("items").get(0);
+    assertThat(budget.get("reserved").asDouble()).isCloseTo(expected, within(1e-9));
+    assertThat(budget.get("reserved").asDouble()).isCloseTo(DpAccounting.epsilon(store.job(job).orElseThrow().spec(), 4), within(1e-12));
+
+    // local DP: no amplification by the gateway's sampling, the Gaussian mechanism of sensitivity 2C per round
+    setBudget("ana", 1000, 1e-5);
+    double before = json(send(ana, "GET", "/api/v1/budgets", null)).get("items").get(0).get("reserved").asDouble();
+    String local = dpJob("heart", 2, null).replace("\"noiseMultiplier\": 1.1", "\"noiseMultiplier\": 8, \"mode\": \"local\"")
+        .replace("\"minNodes\": 1,", "\"minNodes\": 1, \"sampleFraction\": 0.5,");
+    JobId localJob = submit(ana, local);
+    assertThat(store.job(localJob).orElseThrow().spec().privacy().mode()).isEqualTo(PrivacyMode.LOCAL);
+    double after = json(send(ana, "GET", "/api/v1/budgets", null)).get("items").get(0).get("reserved").asDouble();
+    assertThat(after - before).isCloseTo(LocalDp.spent(DifferentialPrivacy.local(8, 1.0), 2).epsilon(), within(1e-9));
+    assertThat(code(send(ana, "POST", "/api/v1/jobs", dpJob("heart", 1, null).replace("\"minNodes\": 1,", "\"minNodes\": 1, \"sampleFraction\": 0,"))))
+        .isEqualTo("INVALID_SAMPLE_FRACTION");
   }
 
   @Test

@@ -300,6 +300,86 @@ class CoordinatorTest {
   }
 
   @Test
+  void sampledRoundsDrawBinomialCountsAndSpendTheSubsampledEpsilon() throws Exception {
+    // reproducible draws instead of SecureRandom; with this seed no round of 8 draws at q 0.5 is empty
+    // (an empty draw, probability 1/256 per round, would fail the job: see the next test)
+    coordinator.samplingSource(new java.util.SplittableRandom(1));
+    int n = 8;
+    for (int i = 0; i < n; i++) simNode("n" + i, 100, 1.0f);
+    DifferentialPrivacy privacy = DifferentialPrivacy.withNoise(1.0);
+    int rounds = 24;
+    JobSpec spec = new JobSpec("sampled", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, rounds, 1, 10, true, null, privacy, 0.5);
+    Job job = coordinator.submitJob(ana, spec);
+    assertThat(coordinator.events(ana, job.id(), 0, Duration.ZERO).getFirst().message()).contains("q 0.5)");
+
+    Job done = awaitTerminal(job.id());
+
+    assertThat(done.state()).as(done.message()).isEqualTo(JobState.COMPLETED);
+    List<RoundSummary> summaries = coordinator.rounds(ana, job.id());
+    assertThat(summaries).hasSize(rounds);
+    // each round's sample is Binomial(8, 0.5): mean 4, variance 2; the mean of 24 rounds has standard
+    // deviation 0.29, so [2.5, 5.5] is a wide bound, and not every round takes everyone
+    double mean = summaries.stream().mapToInt(r -> r.nodes().size()).average().orElseThrow();
+    assertThat(mean).isBetween(2.5, 5.5);
+    assertThat(summaries).anySatisfy(r -> assertThat(r.nodes().size()).isLessThan(n));
+    assertThat(summaries.stream().mapToInt(r -> r.nodes().size()).distinct().count()).isGreaterThan(1);
+    for (RoundSummary r : summaries) {
+      assertThat(r.updates()).isEqualTo(r.nodes().size());
+      double subsampled = dev.fedgrid.core.dp.RdpAccountant.withDefaultOrders().compose(1.0, 0.5, r.round()).epsilon(1e-5).epsilon();
+      assertThat(r.epsilon()).as("round %d", r.round()).isEqualTo(subsampled);
+      assertThat(r.epsilon()).isLessThan(CentralDp.epsilon(privacy, r.round()));
+    }
+    assertThat(coordinator.events(ana, job.id(), 0, Duration.ZERO)).filteredOn(e -> e.type().equals("round_started"))
+        .allSatisfy(e -> assertThat(e.message()).contains("sampled from 8 eligible (q 0.5)"));
+  }
+
+  @Test
+  void aDrawBelowMinNodesFailsTheJobWithoutRedrawing() throws Exception {
+    java.util.random.RandomGenerator neverBelowHalf = () -> -1L; // nextDouble() is just below 1: nobody is drawn at q 0.5
+    coordinator.samplingSource(neverBelowHalf);
+    simNode("a", 100, 1.0f);
+    simNode("b", 100, 1.0f);
+    JobSpec spec = new JobSpec("sampled", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), null, 3, 1, 10, true, null, null, 0.5);
+
+    Job done = awaitTerminal(coordinator.submitJob(ana, spec).id());
+
+    assertThat(done.state()).isEqualTo(JobState.FAILED);
+    assertThat(done.completedRounds()).isZero();
+    assertThat(done.message()).contains("round 1 of job").contains("selected 0 of 2 eligible node(s), 1 needed").contains("not re-drawn")
+        .contains("--sample-fraction");
+  }
+
+  @Test
+  void aLocalDpJobSendsTheParametersToNodesReceivesNoisedUpdatesAndRecordsEpsilon() throws Exception {
+    List<SimNode> sims = List.of(simNode("a", 100, 1.0f), simNode("b", 100, 1.0f), simNode("c", 100, 1.0f));
+    DifferentialPrivacy local = DifferentialPrivacy.local(0.5, 1.0);
+    JobSpec spec = new JobSpec("local", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), new StrategyConfig.FedMedian(), 2, 3, 10,
+        true, null, local);
+    Job job = coordinator.submitJob(ana, spec);
+    Parameters initial = store.latestCheckpoint(job.id()).orElseThrow().parameters();
+
+    Job done = awaitTerminal(job.id());
+
+    assertThat(done.state()).as(done.message()).isEqualTo(JobState.COMPLETED);
+    for (SimNode sim : sims) {
+      assertThat(sim.tasks).filteredOn(t -> t.kind() == TaskKind.FIT).hasSize(2).allSatisfy(t -> assertThat(t.localPrivacy()).isEqualTo(local));
+      assertThat(sim.tasks).filteredOn(t -> t.kind() == TaskKind.EVALUATE).allSatisfy(t -> assertThat(t.localPrivacy()).isNull());
+    }
+    List<RoundSummary> summaries = coordinator.rounds(ana, job.id());
+    for (RoundSummary r : summaries) {
+      assertThat(r.epsilon()).isEqualTo(dev.fedgrid.core.dp.LocalDp.spent(local, r.round()).epsilon());
+      assertThat(r.epsilon()).isEqualTo(dev.fedgrid.core.dp.DpAccounting.epsilon(spec, r.round()));
+    }
+    // Without noise every node sends its +1 step clipped to norm 1 (each of 3 weights + 1/sqrt(3)) and
+    // the median moves the model by exactly that per round; with noise N(0, 0.5^2) per weight it does not.
+    float[] last = coordinator.model(ana, job.id()).parameters().values();
+    double off = 0;
+    for (int i = 0; i < last.length; i++) off = Math.max(off, Math.abs(last[i] - (initial.values()[i] + 2 / Math.sqrt(3))));
+    assertThat(off).isGreaterThan(1e-3);
+    assertThat(coordinator.events(ana, job.id(), 0, Duration.ZERO).getFirst().message()).contains("local DP on nodes (σ 0.5, clip 1.0").contains("planned per node");
+  }
+
+  @Test
   void aDpJobWithAnotherStrategyIsRefusedAtSubmission() {
     register("a", 100);
     assertThatThrownBy(() -> coordinator.submitJob(ana, new JobSpec("dp", List.of("cancer"), ModelSpec.logisticRegression(), null,
@@ -486,6 +566,7 @@ class CoordinatorTest {
     final AtomicBoolean ignoreFitTasks = new AtomicBoolean();
     final AtomicBoolean failFitTasks = new AtomicBoolean();
     final AtomicInteger delay = new AtomicInteger();
+    final List<TaskAssignment> tasks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     private Thread thread;
     private Thread heartbeat;
@@ -530,6 +611,7 @@ class CoordinatorTest {
           Optional<TaskAssignment> task = coordinator.pollTask(id, Duration.ofMillis(200));
           if (task.isEmpty()) continue;
           TaskAssignment t = task.get();
+          tasks.add(t);
           if (t.kind() == TaskKind.FIT) {
             if (ignoreFitTasks.get()) continue;
             if (failFitTasks.get()) {
@@ -539,6 +621,10 @@ class CoordinatorTest {
             Parameters start = coordinator.taskParameters(id, t.id());
             float[] next = start.values().clone();
             for (int i = 0; i < next.length; i++) next[i] += step;
+            // as a real node does (TaskRunner): clip and noise the update when the task asks for local DP
+            if (t.localPrivacy() != null) {
+              next = dev.fedgrid.core.dp.LocalDp.of(t.localPrivacy().noiseMultiplier(), t.localPrivacy().clipNorm()).privatize(next, start.values());
+            }
             Thread.sleep(delay.get());
             coordinator.completeFit(id, t.id(), new Parameters(start.layout(), next), rows, Map.of("loss", 1.0 / step));
           } else {
