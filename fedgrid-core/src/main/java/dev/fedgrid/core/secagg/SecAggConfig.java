@@ -27,9 +27,13 @@ import java.util.Map;
  * <h2>Defaults ({@link #builder})</h2>
  *
  * <ul>
- *   <li>{@code neighbours}: {@code 2 ⌈log2 n⌉} (the O(log n) degree of Bell et al.), raised to even
- *       when n is odd, and {@code n - 1} (the complete graph of Bonawitz et al.) when that is not
- *       smaller.
+ *   <li>{@code neighbours}: the smallest even k of at least {@code 2 ⌈log2 n⌉} (the O(log n)
+ *       degree of Bell et al.) with which at most {@value #DEFAULT_ABANDON_TARGET} of rounds are
+ *       abandoned when each client drops out with probability {@value #DEFAULT_EXPECTED_DROPOUT}
+ *       ({@link Reliability}; {@code 2 ⌈log2 n⌉} alone abandons 2 to 5 in a thousand for n up to
+ *       1000), and {@code n - 1} (the complete graph of Bonawitz et al.) when no sparser graph is
+ *       allowed or meets that. {@link Builder#expectedDropout} and {@link Builder#abandonTarget}
+ *       change the assumption.
  *   <li>{@code threshold}: a strict majority of the {@code neighbours + 1} holders of each secret
  *       (a node keeps one share of its own secrets), {@code ⌊(k + 1) / 2⌋ + 1}, at least 2.
  *   <li>{@code quantizationBits}: 16 (an error of at most {@code clip / 65535} per value), or fewer
@@ -61,6 +65,11 @@ public record SecAggConfig(
     int length,
     long maxWeight,
     Rounding rounding) {
+  /** The drop-out probability the default number of neighbours is chosen for. */
+  public static final double DEFAULT_EXPECTED_DROPOUT = 0.1;
+  /** The share of rounds the default number of neighbours may abandon at the expected drop-out. */
+  public static final double DEFAULT_ABANDON_TARGET = 1e-3;
+
   /** The most neighbours a node may have: Shamir sharing over GF(2^8) has 255 holders at most. */
   public static final int MAX_NEIGHBOURS = Shamir.MAX_HOLDERS - 1;
   /** The largest modulus, 2^62, keeps every sum and difference inside a {@code long}. */
@@ -162,6 +171,8 @@ public record SecAggConfig(
     private float clip = 1f;
     private long maxWeight = 1;
     private Rounding rounding = Rounding.NEAREST;
+    private double expectedDropout = DEFAULT_EXPECTED_DROPOUT;
+    private double abandonTarget = DEFAULT_ABANDON_TARGET;
 
     private Builder(int clients, int length) {
       this.clients = clients;
@@ -171,6 +182,24 @@ public record SecAggConfig(
     /** k, each client's number of neighbours; {@code clients - 1} runs Bonawitz et al. 2017. */
     public Builder neighbours(int k) {
       this.neighbours = k;
+      return this;
+    }
+
+    /**
+     * The probability, in [0, 1), that a client drops out during a round, which the default number
+     * of neighbours is chosen for (default {@value SecAggConfig#DEFAULT_EXPECTED_DROPOUT}).
+     */
+    public Builder expectedDropout(double p) {
+      this.expectedDropout = p;
+      return this;
+    }
+
+    /**
+     * The share of rounds, in (0, 1), the default number of neighbours may abandon at the expected
+     * drop-out (default {@value SecAggConfig#DEFAULT_ABANDON_TARGET}).
+     */
+    public Builder abandonTarget(double target) {
+      this.abandonTarget = target;
       return this;
     }
 
@@ -216,8 +245,8 @@ public record SecAggConfig(
      * @throws InvalidRequestException as {@link SecAggConfig#SecAggConfig} does
      */
     public SecAggConfig build() {
-      int k = neighbours != null ? neighbours : defaultNeighbours(clients);
-      int t = threshold != null ? threshold : Math.max(2, (k + 1) / 2 + 1);
+      int k = neighbours != null ? neighbours : defaultNeighbours(clients, expectedDropout, abandonTarget);
+      int t = threshold != null ? threshold : Reliability.majority(k);
       int headroom = clients >= 1 && maxWeight >= 1 ? headroomBits(clients, maxWeight) : 0;
       int r;
       int b;
@@ -231,11 +260,17 @@ public record SecAggConfig(
       return new SecAggConfig(clients, k, t, b, r, clip, length, maxWeight, rounding);
     }
 
-    private static int defaultNeighbours(int n) {
+    private static int defaultNeighbours(int n, double dropout, double target) {
       if (n < 2) return 1;
       int k = 2 * (32 - Integer.numberOfLeadingZeros(n - 1));
       if (k >= n - 1) return n - 1;
-      return Math.min(k, MAX_NEIGHBOURS);
+      try {
+        return Reliability.neighboursFor(n, dropout, target);
+      } catch (InvalidRequestException e) {
+        if (!e.code().equals("SECAGG_DROPOUT_TOO_HIGH")) throw e;
+        int most = Math.min(n - 1, MAX_NEIGHBOURS); // no graph meets the target: the densest allowed
+        return (long) n * most % 2 == 0 ? most : most - 1;
+      }
     }
   }
 }

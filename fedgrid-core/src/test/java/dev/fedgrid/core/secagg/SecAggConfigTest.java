@@ -17,8 +17,12 @@ class SecAggConfigTest {
   @Test
   void defaultsFollowBellEtAlForAHundredClients() {
     SecAggConfig config = SecAggConfig.builder(100, 1000).build();
-    assertThat(config.neighbours()).isEqualTo(14);
-    assertThat(config.threshold()).isEqualTo(8);
+    // 2 ⌈log2 100⌉ = 14 would abandon 3.4 rounds in a thousand at 10 % drop-out; 18 abandons fewer than 1
+    assertThat(config.neighbours()).isEqualTo(18);
+    assertThat(config.threshold()).isEqualTo(10);
+    assertThat(Reliability.abandonProbability(100, 18, 10, 0.1)).isLessThan(1e-3);
+    assertThat(Reliability.abandonProbability(100, 16, 9, 0.1)).isGreaterThan(1e-3);
+    assertThat(SecAggConfig.builder(100, 1000).expectedDropout(0.05).build().neighbours()).isEqualTo(14);
     assertThat(config.modulusBits()).isEqualTo(32);
     assertThat(config.quantizationBits()).isEqualTo(16);
     assertThat(config.rounding()).isEqualTo(SecAggConfig.Rounding.NEAREST);

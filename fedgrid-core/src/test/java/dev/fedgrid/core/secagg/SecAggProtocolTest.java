@@ -90,8 +90,8 @@ class SecAggProtocolTest {
   @Test
   void tenPercentDropOutOnTheDefaultSparseGraphIsRecovered() {
     var config = SecAggConfig.builder(30, 50).build();
-    assertThat(config.neighbours()).isEqualTo(10);
-    assertThat(config.threshold()).isEqualTo(6);
+    assertThat(config.neighbours()).isEqualTo(16); // sparse: fewer than the 29 of the complete graph
+    assertThat(config.threshold()).isEqualTo(9);
     var plan = Rounds.Plan.of(config, 7).dropping(Map.of(1, SecAggStage.SHARE_KEYS, 2, SecAggStage.MASKED_INPUT, 3, SecAggStage.UNMASKING));
     SecAggResult result = Rounds.run(plan).result();
     assertExact(plan, result);
