@@ -38,6 +38,13 @@ import picocli.CommandLine.Spec;
       BudgetCommand.class,
       RequestCommand.class,
       AuditCommand.class,
+      MarketCommands.OfferCommand.class,
+      MarketCommands.DemandCommand.class,
+      MarketCommands.AgreementCommand.class,
+      MarketCommands.AllocationCommand.class,
+      MarketCommands.DebitNoteCommand.class,
+      MarketCommands.InvoiceCommand.class,
+      MarketCommands.LedgerCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },

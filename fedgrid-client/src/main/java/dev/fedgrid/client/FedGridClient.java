@@ -757,6 +757,14 @@ public final class FedGridClient implements AutoCloseable {
     return send(request("/health").GET(), type(Health.class));
   }
 
+  /**
+   * The compute market and the ledger through this client's connection and token: offers, demands,
+   * proposals, agreements, allocations, debit notes, invoices, accounts and transfers.
+   */
+  public MarketClient market() {
+    return new MarketClient(this);
+  }
+
   /** Releases the client's connections; calls after this fail. */
   @Override
   public void close() {
@@ -765,7 +773,7 @@ public final class FedGridClient implements AutoCloseable {
 
   // ---- plumbing ----
 
-  private HttpRequest.Builder request(String path) {
+  HttpRequest.Builder request(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + API + path))
         .timeout(timeout)
         .header("Accept", JSON)
@@ -779,11 +787,11 @@ public final class FedGridClient implements AutoCloseable {
     return builder().baseUri(base).timeout(timeout).watchRetries(watchRetries).token(token);
   }
 
-  private <T> T send(HttpRequest.Builder request, JavaType type) {
+  <T> T send(HttpRequest.Builder request, JavaType type) {
     return join(sendAsync(request, type));
   }
 
-  private <T> List<T> items(HttpRequest.Builder request, Class<T> item) {
+  <T> List<T> items(HttpRequest.Builder request, Class<T> item) {
     JavaType list = ClientJson.MAPPER.getTypeFactory().constructCollectionType(List.class, item);
     JavaType wrapper = ClientJson.MAPPER.getTypeFactory().constructMapType(Map.class, ClientJson.MAPPER.constructType(String.class), list);
     Map<String, List<T>> body = send(request, wrapper);
@@ -791,7 +799,7 @@ public final class FedGridClient implements AutoCloseable {
     return items == null ? List.of() : items;
   }
 
-  private static JavaType type(Class<?> c) {
+  static JavaType type(Class<?> c) {
     return ClientJson.MAPPER.constructType(c);
   }
 
@@ -833,7 +841,7 @@ public final class FedGridClient implements AutoCloseable {
     }
   }
 
-  private static byte[] toJson(Object value) {
+  static byte[] toJson(Object value) {
     try {
       return ClientJson.MAPPER.writeValueAsBytes(value);
     } catch (IOException e) {
@@ -841,12 +849,12 @@ public final class FedGridClient implements AutoCloseable {
     }
   }
 
-  private static String encode(String s) {
+  static String encode(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
   /** A path segment: encoded, spaces as %20. */
-  private static String segment(String s) {
+  static String segment(String s) {
     Objects.requireNonNull(s, "name");
     if (s.isBlank()) throw new InvalidRequestException("INVALID_NAME", "a name in a request path must not be blank");
     return encode(s).replace("+", "%20");

@@ -10,6 +10,8 @@ import dev.fedgrid.gateway.control.GatewayControl;
 import dev.fedgrid.gateway.jobs.Coordinator;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import dev.fedgrid.gateway.jobs.JobAdmission;
+import dev.fedgrid.gateway.market.Market;
+import dev.fedgrid.gateway.payments.SqlLedger;
 import dev.fedgrid.gateway.privacy.BudgetAdmission;
 import dev.fedgrid.gateway.privacy.PrivacyBudgets;
 import dev.fedgrid.gateway.requests.ReleaseRequests;
@@ -43,6 +45,7 @@ public final class GatewayServices {
   private final PrivacyBudgets budgets;
   private final JoinTokens joinTokens;
   private final ReleaseRequests releases;
+  private final Market market;
   private final List<JobAdmission> admissions;
   private final InstantSource clock;
 
@@ -55,6 +58,7 @@ public final class GatewayServices {
     this.budgets = new PrivacyBudgets(db, store, audit, clock);
     this.joinTokens = new JoinTokens(db, audit, clock);
     this.releases = new ReleaseRequests(db, store, budgets, audit, datasets::mayDownloadResults, clock);
+    this.market = new Market(db, store, audit, new SqlLedger(db, clock), clock);
     // Run, in this order, inside the transaction that stores a submitted job: dataset grants first
     // (a job on data its submitter may not process reserves nothing), then privacy budgets.
     this.admissions = List.of(datasets, new BudgetAdmission(budgets));
@@ -80,7 +84,7 @@ public final class GatewayServices {
    * service set; the caller chooses only where it listens.
    */
   public ControlServer.Builder controlServer(GatewayControl control) {
-    return ControlServer.builder(control, identity, audit, datasets, budgets, releases, joinTokens);
+    return ControlServer.builder(control, identity, audit, datasets, budgets, releases, joinTokens).market(market);
   }
 
   public SqlStateStore store() {
@@ -109,6 +113,11 @@ public final class GatewayServices {
 
   public ReleaseRequests releases() {
     return releases;
+  }
+
+  /** The compute market, with the internal ledger as its payment platform. */
+  public Market market() {
+    return market;
   }
 
   /** The job admissions, in the order they run: dataset grants, then privacy budgets. */

@@ -49,6 +49,23 @@ public final class AgreementPayments {
   }
 
   /**
+   * The payments of an agreement rebuilt from its stored documents (in the order issued), for stores
+   * that keep them elsewhere (the gateway's database). The accepted total is the largest amount of a
+   * document that was accepted (and then perhaps settled or failed).
+   */
+  public static AgreementPayments restore(
+      AgreementId agreement, Allocation allocation, PaymentCaps caps, InstantSource clock, List<PaymentDocument> documents) {
+    AgreementPayments p = new AgreementPayments(agreement, allocation, caps, clock);
+    for (PaymentDocument d : documents) {
+      if (!d.agreement().equals(agreement)) throw new IllegalArgumentException(d.id() + " belongs to " + d.agreement() + ", not " + agreement);
+      p.documents.put(d.id(), d);
+      boolean accepted = d.status() == DocumentStatus.ACCEPTED || d.status() == DocumentStatus.SETTLED || d.status() == DocumentStatus.FAILED;
+      if (accepted && d.amount().compareTo(p.acceptedTotal) > 0) p.acceptedTotal = d.amount();
+    }
+    return p;
+  }
+
+  /**
    * A debit note just issued, with a warning when its total passes the soft cap.
    *
    * @param warning empty when the total is within the soft cap

@@ -98,7 +98,19 @@ public final class Agreements {
     });
   }
 
-  private static Agreement expireIfDue(Agreement a, Instant now) {
+  /**
+   * The agreement after {@code event} by {@code actor} at {@code now}, by the same table, for stores
+   * that keep agreements elsewhere (the gateway's database). Pure: nothing is recorded here.
+   *
+   * @throws dev.fedgrid.api.ConflictException {@code AGREEMENT_STATE_CONFLICT} as {@link #approve} and
+   *     the others; an agreement whose expiry has passed must be expired first ({@link #expireIfDue})
+   */
+  public static Agreement transition(Agreement a, AgreementEvent event, Party actor, String reason, Instant now) {
+    return AgreementTransitions.apply(a, event, actor, reason, now);
+  }
+
+  /** The agreement expired at {@code now} when it is open and its expiry has passed; else unchanged. */
+  public static Agreement expireIfDue(Agreement a, Instant now) {
     boolean due = a.state().isOpen() && !now.isBefore(a.expiresAt());
     return due ? AgreementTransitions.apply(a, AgreementEvent.EXPIRE, Party.SYSTEM, null, now) : a;
   }

@@ -24,6 +24,17 @@ public final class Allocation {
     this.total = Objects.requireNonNull(total, "total");
   }
 
+  /**
+   * An allocation of which {@code spent} is already spent, as restored from a store.
+   *
+   * @throws IllegalArgumentException when {@code spent} exceeds {@code total}
+   */
+  public Allocation(String jobId, Money total, Money spent) {
+    this(jobId, total);
+    if (spent.compareTo(total) > 0) throw new IllegalArgumentException("spent " + spent + " exceeds the total " + total);
+    this.spent.set(spent);
+  }
+
   public String jobId() {
     return jobId;
   }

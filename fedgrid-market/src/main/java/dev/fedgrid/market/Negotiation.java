@@ -36,6 +36,18 @@ public final class Negotiation {
     return n;
   }
 
+  /**
+   * A negotiation rebuilt from its stored chain, for stores that keep negotiations elsewhere (the
+   * gateway's database); {@code closed} when its latest proposal already became an agreement.
+   */
+  public static Negotiation restore(List<Proposal> chain, boolean closed, InstantSource clock) {
+    if (chain.isEmpty()) throw new IllegalArgumentException("a negotiation has at least one proposal");
+    Negotiation n = new Negotiation(clock);
+    n.chain.addAll(chain);
+    n.closed = closed;
+    return n;
+  }
+
   /** The provider counters the latest proposal with changed offer terms. */
   public synchronized Proposal counterOffer(ProposalId basedOn, Offer offer) {
     Proposal latest = checkTurn(basedOn, Party.PROVIDER);

@@ -267,7 +267,7 @@ final class ControlHandlers {
     return states;
   }
 
-  private static int limit(Optional<String> value) {
+  static int limit(Optional<String> value) {
     if (value.isEmpty() || value.get().isBlank()) return DEFAULT_LIMIT;
     try {
       int limit = Integer.parseInt(value.get().strip());

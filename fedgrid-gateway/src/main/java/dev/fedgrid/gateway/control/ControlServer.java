@@ -10,6 +10,7 @@ import dev.fedgrid.gateway.access.IdentityService;
 import dev.fedgrid.gateway.access.JoinTokens;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
+import dev.fedgrid.gateway.market.Market;
 import dev.fedgrid.gateway.privacy.PrivacyBudgets;
 import dev.fedgrid.gateway.requests.HeldResults;
 import dev.fedgrid.gateway.requests.ReleaseRequests;
@@ -124,6 +125,7 @@ public final class ControlServer implements AutoCloseable {
     private JoinTokens joinTokens;
     private AuditLog audit;
     private DatasetAccess datasets;
+    private Market market;
     private List<String> corsOrigins = List.of();
 
     private Builder(GatewayControl control, IdentityService identity) {
@@ -174,6 +176,16 @@ public final class ControlServer implements AutoCloseable {
     /** Dataset visibility and grants: {@code PATCH /datasets/{id}}, {@code /datasets/{id}/grants}. */
     Builder datasets(DatasetAccess datasets) {
       this.datasets = Objects.requireNonNull(datasets, "datasets");
+      return this;
+    }
+
+    /**
+     * The compute market and the ledger: {@code /offers}, {@code /demands}, {@code /proposals},
+     * {@code /agreements}, {@code /allocations}, {@code /debit-notes}, {@code /invoices}, {@code
+     * /ledger}.
+     */
+    public Builder market(Market market) {
+      this.market = Objects.requireNonNull(market, "market");
       return this;
     }
 
@@ -301,6 +313,7 @@ public final class ControlServer implements AutoCloseable {
     if (s.releases != null) routes.addAll(new RequestHandlers(s.control, s.releases).routes());
     if (s.audit != null) routes.addAll(new AuditHandlers(s.audit, s.heartbeat).routes());
     if (s.datasets != null) routes.addAll(new GrantHandlers(s.datasets).routes());
+    if (s.market != null) routes.addAll(new MarketHandlers(s.market).routes());
     return List.copyOf(routes);
   }
 

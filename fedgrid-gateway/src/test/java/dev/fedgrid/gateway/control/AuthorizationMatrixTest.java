@@ -21,6 +21,10 @@ import dev.fedgrid.gateway.access.TestIdentity;
 import dev.fedgrid.gateway.jobs.Coordinator;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import dev.fedgrid.gateway.json.Json;
+import dev.fedgrid.gateway.market.MarketViews.AgreementView;
+import dev.fedgrid.gateway.market.MarketViews.DemandTerms;
+import dev.fedgrid.gateway.market.MarketViews.OfferTerms;
+import dev.fedgrid.gateway.market.MarketViews.Price;
 import dev.fedgrid.gateway.state.Checkpoint;
 import dev.fedgrid.gateway.state.NodeRecord;
 import dev.fedgrid.gateway.state.SqlDatabase;
@@ -128,6 +132,48 @@ class AuthorizationMatrixTest {
     row("GET /api/v1/audit/events", "AAADD");
     row("GET /api/v1/audit/events/stream", "AAADD");
     row("POST /api/v1/audit/verify", "AAADD");
+    // the market (docs/market.md): the provider side is can_manage_infrastructure, the requestor the
+    // job's owner; the owner role holds can_make_data_requests but not the data scientist's job
+    row("POST /api/v1/offers", "AADDD");
+    row("GET /api/v1/offers", "AAAAA");
+    row("GET /api/v1/offers/{id}", "AAAAA");
+    row("POST /api/v1/offers/{id}/withdraw", "AADDD");
+    row("POST /api/v1/demands", "DDDAD");
+    row("GET /api/v1/demands", "AAAAA");
+    row("GET /api/v1/demands/{id}", "AAHAH");
+    row("POST /api/v1/demands/{id}/withdraw", "DDDAD");
+    row("POST /api/v1/proposals", "AADAD");
+    row("GET /api/v1/proposals", "AAAAA");
+    row("GET /api/v1/proposals/{id}", "AAHAH");
+    row("POST /api/v1/proposals/{id}/counter", "AADAD"); // the requestor's own proposal: 409, not theirs to counter
+    row("POST /api/v1/agreements", "DDDAD");
+    row("GET /api/v1/agreements", "AAAAA");
+    row("GET /api/v1/agreements/{id}", "AAHAH");
+    row("POST /api/v1/agreements/{id}/confirm", "DDDAD");
+    row("POST /api/v1/agreements/{id}/approve", "AADDD");
+    row("POST /api/v1/agreements/{id}/reject", "AADDD");
+    row("POST /api/v1/agreements/{id}/cancel", "DDDAD");
+    row("POST /api/v1/agreements/{id}/terminate", "AADAD");
+    row("POST /api/v1/agreements/{id}/debit-notes", "AADDD");
+    row("POST /api/v1/agreements/{id}/invoices", "AADDD");
+    row("POST /api/v1/allocations", "DDDAD");
+    row("GET /api/v1/allocations", "AAAAA");
+    row("GET /api/v1/allocations/{id}", "AAHAH");
+    row("POST /api/v1/allocations/{id}/release", "DDDAD");
+    row("GET /api/v1/debit-notes", "AAAAA");
+    row("GET /api/v1/debit-notes/{id}", "AAHAH");
+    row("POST /api/v1/debit-notes/{id}/accept", "DDDAD");
+    row("POST /api/v1/debit-notes/{id}/reject", "DDDAD");
+    row("POST /api/v1/debit-notes/{id}/cancel", "AADDD");
+    row("GET /api/v1/invoices", "AAAAA");
+    row("GET /api/v1/invoices/{id}", "AAHAH");
+    row("POST /api/v1/invoices/{id}/accept", "DDDAD");
+    row("POST /api/v1/invoices/{id}/reject", "DDDAD");
+    row("POST /api/v1/invoices/{id}/cancel", "AADDD");
+    row("GET /api/v1/ledger/accounts", "AAAAA");
+    row("GET /api/v1/ledger/accounts/{id}", "AAHAH");
+    row("GET /api/v1/ledger/transfers", "AAAAA");
+    row("POST /api/v1/ledger/deposits", "AADDD");
     row("GET /api/v1/health", "AAAAA");
     row("GET /api/v1/openapi.json", "AAAAA");
   }
@@ -350,6 +396,51 @@ class AuthorizationMatrixTest {
         if (route.method().text().equals("POST")) body = "{\"comment\": \"decided\"}";
       }
       case "GET /api/v1/audit/events/stream" -> path = path + "?until=2000-01-01T00:00:00Z"; // ends at once
+      case "POST /api/v1/offers" -> body = "{\"node\": \"" + node + "\", \"properties\": {\"fedgrid.inf.cpu.cores\": 4}, \"price\": {\"fixed\": \"1\"}}";
+      case "GET /api/v1/offers/{id}", "POST /api/v1/offers/{id}/withdraw" -> path = path.replace("{id}", offer());
+      case "POST /api/v1/demands" -> body = "{\"job\": \"" + scientistsJob().id() + "\", \"maxPrice\": {\"fixed\": \"10\"}, \"budget\": \"100\"}";
+      case "GET /api/v1/demands/{id}", "POST /api/v1/demands/{id}/withdraw" -> path = path.replace("{id}", demand());
+      case "POST /api/v1/proposals" -> body = "{\"offer\": \"" + offer() + "\", \"demand\": \"" + demand() + "\"}";
+      case "GET /api/v1/proposals/{id}", "POST /api/v1/proposals/{id}/counter" -> {
+        path = path.replace("{id}", proposal());
+        if (route.method().text().equals("POST")) body = "{}";
+      }
+      case "POST /api/v1/agreements" -> body = "{\"proposal\": \"" + proposal() + "\"}";
+      case "GET /api/v1/agreements/{id}", "POST /api/v1/agreements/{id}/confirm", "POST /api/v1/agreements/{id}/cancel" ->
+          path = path.replace("{id}", agreement(0));
+      case "POST /api/v1/agreements/{id}/approve", "POST /api/v1/agreements/{id}/reject" -> path = path.replace("{id}", agreement(1));
+      case "POST /api/v1/agreements/{id}/terminate" -> {
+        path = path.replace("{id}", agreement(2));
+        body = "{\"reason\": \"done\"}";
+      }
+      case "POST /api/v1/agreements/{id}/debit-notes" -> {
+        path = path.replace("{id}", agreement(2));
+        body = "{\"totalDue\": \"1\"}";
+      }
+      case "POST /api/v1/agreements/{id}/invoices" -> {
+        path = path.replace("{id}", agreement(2));
+        body = "{\"amount\": \"0\"}";
+      }
+      case "POST /api/v1/allocations" -> {
+        fund();
+        body = "{\"job\": \"" + scientistsJob().id() + "\", \"amount\": \"5\"}";
+      }
+      case "GET /api/v1/allocations/{id}", "POST /api/v1/allocations/{id}/release" -> {
+        fund();
+        path = path.replace("{id}", services.market().allocate(principals.get("data-scientist"), scientistsJob().id().value(), "5").id());
+      }
+      case "GET /api/v1/debit-notes/{id}", "POST /api/v1/debit-notes/{id}/accept", "POST /api/v1/debit-notes/{id}/cancel" ->
+          path = path.replace("{id}", document(true));
+      case "POST /api/v1/debit-notes/{id}/reject", "POST /api/v1/invoices/{id}/reject" -> {
+        path = path.replace("{id}", document(route.path().startsWith("/api/v1/debit-notes")));
+        body = "{\"reason\": \"too much\"}";
+      }
+      case "GET /api/v1/invoices/{id}", "POST /api/v1/invoices/{id}/accept", "POST /api/v1/invoices/{id}/cancel" -> path = path.replace("{id}", document(false));
+      case "GET /api/v1/ledger/accounts/{id}" -> {
+        fund();
+        path = path.replace("{id}", "user:" + userOf("data-scientist"));
+      }
+      case "POST /api/v1/ledger/deposits" -> body = "{\"account\": \"user:target\", \"amount\": \"1\"}";
       default -> {
         if (path.contains("{")) throw new AssertionError("no fixture for " + route.method().text() + " " + route.path() + "; add one to AuthorizationMatrixTest.call");
       }
@@ -423,6 +514,49 @@ class AuthorizationMatrixTest {
     Job completed = new Job(id, job.spec(), JobState.COMPLETED, 1, "", job.createdAt(), now, now, metrics, job.owner());
     services.store().updateJob(completed);
     return completed;
+  }
+
+  // ---- market fixtures: offers on the node published by the owner, demands and agreements of the data scientist ----
+
+  private String offer() {
+    return services.market().publishOffer(principals.get("owner"), new OfferTerms(node.value(), Map.of("fedgrid.inf.cpu.cores", 4), null, new Price("1", Map.of())))
+        .id();
+  }
+
+  private String demand() throws Exception {
+    return services.market().publishDemand(principals.get("data-scientist"),
+        new DemandTerms(scientistsJob().id().value(), Map.of(), null, new Price("10", Map.of()), "100", Map.of())).id();
+  }
+
+  /** A fresh first proposal, issued by the requestor (the data scientist). */
+  private String proposal() throws Exception {
+    return services.market().propose(principals.get("data-scientist"), offer(), demand()).id();
+  }
+
+  /** A fresh agreement: 0 in PROPOSAL, 1 PENDING, 2 APPROVED with an allocation of 5 for its job. */
+  private String agreement(int stage) throws Exception {
+    Principal scientist = principals.get("data-scientist");
+    AgreementView a = services.market().createAgreement(scientist, proposal(), Optional.empty(), Optional.empty());
+    if (stage >= 1) services.market().confirm(scientist, a.id());
+    if (stage >= 2) {
+      services.market().approve(principals.get("owner"), a.id());
+      fund();
+      services.market().allocate(scientist, a.job(), "5");
+    }
+    return a.id();
+  }
+
+  /** A fresh debit note of 1, or invoice of 0, issued under an approved agreement. */
+  private String document(boolean debitNote) throws Exception {
+    String agreement = agreement(2);
+    return debitNote
+        ? services.market().issueDebitNote(principals.get("owner"), agreement, "1", Optional.empty()).id()
+        : services.market().issueInvoice(principals.get("owner"), agreement, "0", null).id();
+  }
+
+  /** Deposits 10 into the data scientist's ledger account. */
+  private void fund() {
+    services.market().deposit(principals.get("owner"), "user:" + userOf("data-scientist"), "10", Optional.empty(), "matrix");
   }
 
   /** A fresh pending budget request of the data scientist's for more epsilon on the private dataset. */
