@@ -69,6 +69,15 @@ public final class LocalDp {
     return new LocalDp(checked.noiseMultiplier(), checked.clipNorm(), new GaussianNoise(checked.noiseMultiplier(), checked.clipNorm()));
   }
 
+  /**
+   * The mechanism with noise from {@code random}, for simulations that must be reproducible (a
+   * real node uses {@link #of(double, double)}: a seeded generator would let anyone who knows the
+   * seed remove the noise).
+   */
+  public static LocalDp seeded(double noiseMultiplier, double clipNorm, RandomGenerator random) {
+    return of(noiseMultiplier, clipNorm, random);
+  }
+
   /** For tests only: noise from a reproducible generator. */
   static LocalDp of(double noiseMultiplier, double clipNorm, RandomGenerator random) {
     DifferentialPrivacy checked = DifferentialPrivacy.local(noiseMultiplier, clipNorm);

@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * <p>The fleet API and the control API both call into this one object ({@link FleetBackend} and
  * {@link GatewayControl}). Each running job has a {@link JobRunner} on its own virtual thread;
  * tasks reach nodes through per-node mailboxes that nodes drain with long polls, and results come
- * back through {@link Phase}s. Everything acknowledged is in the {@link StateStore} before the
+ * back through the {@link dev.fedgrid.core.round.RoundDriver}'s tasks. Everything acknowledged is in the {@link StateStore} before the
  * call returns, so {@link #start()} after a restart resumes running jobs at their last checkpoint.
  *
  * <p>Every control call carries the authenticated {@link Principal}; the coordinator decides what
@@ -236,7 +236,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   public void completeFit(NodeId node, TaskId task, Parameters parameters, long examples, Map<String, Double> metrics) {
     OpenTask t = task(node, task);
     checkExamples(t, examples);
-    t.phase.deliverFit(t, parameters, examples, metrics);
+    t.task.deliverFit(parameters, examples, metrics);
     log.info("job={} round={} node={} task={} update accepted ({} examples)", t.assignment.job(), t.assignment.round(), node, task, examples);
   }
 
@@ -244,7 +244,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   public void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics) {
     OpenTask t = task(node, task);
     checkExamples(t, examples);
-    t.phase.deliverEvaluation(t, examples, metrics);
+    t.task.deliverEvaluation(examples, metrics);
   }
 
   @Override
@@ -252,7 +252,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     OpenTask t = task(node, task);
     String shown = reason == null || reason.isBlank() ? "no reason given" : reason.length() > 500 ? reason.substring(0, 500) + "…" : reason;
     log.warn("job={} round={} node={} task={} failed: {}", t.assignment.job(), t.assignment.round(), node, task, shown);
-    t.phase.fail(t, "reported: " + shown);
+    t.task.fail("reported: " + shown);
   }
 
   // ------------------------------------------------------------------ control API
@@ -497,11 +497,21 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   }
 
   /**
-   * The nodes of a round: each of {@code eligible} independently with probability {@code q}
-   * ({@link PoissonSampling}), from a {@link SecureRandom}; all of them when {@code q = 1}.
+   * Where rounds draw their Poisson samples ({@link PoissonSampling}): the coordinator's {@link
+   * SecureRandom}, or what a test put in its place with {@link #samplingSource}.
    */
-  List<NodeId> sample(List<NodeId> eligible, double q) {
-    return PoissonSampling.sample(eligible, q, sampling);
+  RandomGenerator sampler() {
+    return new RandomGenerator() {
+      @Override
+      public long nextLong() {
+        return sampling.nextLong();
+      }
+
+      @Override
+      public double nextDouble() {
+        return sampling.nextDouble();
+      }
+    };
   }
 
   /** For tests only: draws the rounds' samples from {@code random} instead of a SecureRandom. */

@@ -3,7 +3,6 @@ package dev.fedgrid.gateway.jobs;
 import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
-import dev.fedgrid.api.TaskId;
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
@@ -15,6 +14,13 @@ import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.Strategy;
+import dev.fedgrid.core.round.PhaseKind;
+import dev.fedgrid.core.round.RoundDriver;
+import dev.fedgrid.core.round.RoundFleet;
+import dev.fedgrid.core.round.RoundListener;
+import dev.fedgrid.core.round.RoundOutcome;
+import dev.fedgrid.core.round.RoundPlan;
+import dev.fedgrid.core.round.RoundTask;
 import dev.fedgrid.core.strategy.Strategies;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
 import dev.fedgrid.gateway.fleet.TaskKind;
@@ -23,7 +29,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,23 +38,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives one job from its last checkpoint to its last round on a virtual thread of its own.
+ * Drives one job from its last checkpoint to its last round on a virtual thread of its own: the
+ * job's lifecycle (states, events, checkpoints, privacy spend, cancel and shutdown) around core's
+ * {@link RoundDriver}, which runs each round.
  *
- * <p>Each round: pick the job's online nodes (and any newly free eligible ones); with a {@code
- * sampleFraction} {@code q < 1} keep each of them with probability {@code q}, drawn once from the
- * coordinator's {@code SecureRandom} (Poisson sampling, never re-drawn; a draw below {@code
- * minNodes} fails the job), and open the strategy's round for {@code q} times the eligible nodes
- * expected; send each selected node a fit task starting from the global parameters (with the
- * job's local DP settings when it has them), fold updates into the strategy's aggregate as they
- * arrive, close the phase when every node reported or the round deadline passed (failing the
- * silent ones), then send evaluate tasks with the new global parameters and average the metrics.
- * The round's summary and checkpoint are stored atomically before the next round starts, so a
- * gateway restart re-runs at most the round in flight.
+ * <p>Each round: pick the job's online nodes (and any newly free eligible ones); the driver keeps
+ * each of them with probability {@code q = sampleFraction}, drawn once from the coordinator's
+ * {@code SecureRandom} (Poisson sampling, never re-drawn; a draw below {@code minNodes} fails the
+ * job), opens the strategy's round for {@code q} times the eligible nodes, sends each selected node
+ * a fit task through the coordinator's mailboxes ({@link Fleet}), folds updates into the strategy's
+ * aggregate as they arrive, closes the phase when every node reported or the round deadline passed
+ * (failing the silent ones), then sends evaluate tasks with the new global parameters and averages
+ * the metrics. The round's summary and checkpoint are stored atomically before the next round
+ * starts, so a gateway restart re-runs at most the round in flight.
  *
  * <p>Thread-safe for {@link #cancel()} and {@link #stopForShutdown()} from other threads.
  */
 final class JobRunner {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+  private static final Duration POLL = Duration.ofMillis(500);
   private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
   private final Coordinator coordinator;
@@ -58,7 +65,7 @@ final class JobRunner {
   private volatile boolean cancelled;
   private volatile String cancelledBy = "system";
   private volatile boolean shuttingDown;
-  private volatile Phase current;
+  private volatile RoundDriver driver;
   private Thread thread;
 
   JobRunner(Coordinator coordinator, Job job, List<NodeId> reserved) {
@@ -97,8 +104,8 @@ final class JobRunner {
   }
 
   private void interrupt() {
-    Phase phase = current;
-    if (phase != null) phase.closeRemaining(cancelled ? "job cancelled" : "gateway shutting down");
+    RoundDriver d = driver;
+    if (d != null) d.abort(stopReason());
     if (thread != null) thread.interrupt();
   }
 
@@ -120,48 +127,49 @@ final class JobRunner {
         coordinator.event(id, "resumed", "resumed after round " + checkpoint.round() + " on " + nodes.size() + " node(s)");
       }
       log.info("job={} running rounds {}..{} on nodes {}", id, checkpoint.round() + 1, spec.rounds(), nodes);
+      var fleet = new Fleet(spec, layout);
+      driver = new RoundDriver(strategy, fleet, coordinator.clock, coordinator.sampler(), POLL);
+      if (cancelled || shuttingDown) driver.abort(stopReason());
       for (int round = checkpoint.round() + 1; round <= spec.rounds(); round++) {
         if (cancelled || shuttingDown) break;
         Instant started = coordinator.clock.instant();
-        JobPlan roundPlan = JobPlan.resolve(spec, coordinator.store);
-        List<NodeId> eligible = participants(roundPlan, spec, round);
-        List<NodeId> participants = coordinator.sample(eligible, spec.sampleFraction());
-        double expected = spec.sampleFraction() * eligible.size(); // q N, McMahan et al. 2018's fixed denominator
-        if (participants.size() < spec.minNodes()) {
-          failSample(job, round, participants.size(), eligible.size(), spec);
-          return;
+        fleet.plan = JobPlan.resolve(spec, coordinator.store);
+        List<NodeId> eligible = participants(fleet.plan, spec, round);
+        DifferentialPrivacy local = spec.privacy() != null && spec.privacy().mode() == PrivacyMode.LOCAL ? spec.privacy() : null;
+        var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local);
+        RoundListener announce = new RoundListener() {
+          @Override
+          public void started(RoundPlan p, List<NodeId> participants) {
+            coordinator.event(id, "round_started", "round " + p.round() + "/" + spec.rounds() + " started on " + participants.size() + " node(s)"
+                + (spec.sampleFraction() < 1 ? " sampled from " + p.eligible().size() + " eligible (q " + spec.sampleFraction() + ")" : ""));
+          }
+        };
+        RoundOutcome.Completed done;
+        switch (driver.run(plan, global, announce)) {
+          case RoundOutcome.SampleTooSmall s -> {
+            failSample(job, round, s.sampled(), s.eligible(), spec);
+            return;
+          }
+          case RoundOutcome.TooFewUpdates t -> {
+            fail(job, round, t, spec);
+            return;
+          }
+          case RoundOutcome.Completed c -> done = c;
         }
-        coordinator.event(id, "round_started", "round " + round + "/" + spec.rounds() + " started on " + participants.size() + " node(s)"
-            + (spec.sampleFraction() < 1 ? " sampled from " + eligible.size() + " eligible (q " + spec.sampleFraction() + ")" : ""));
-
-        Phase fit = new Phase(TaskKind.FIT, strategy.openRound(round, global, expected));
-        runPhase(fit, TaskKind.FIT, round, participants, roundPlan, spec, strategy.proximalMu(), global, layout);
-        int updates = fit.delivered();
-        if (updates < spec.minNodes()) {
-          fail(job, round, fit, participants.size(), spec);
-          return;
-        }
-        Parameters next = fit.aggregate();
-
-        List<NodeId> evaluators = participants.stream().filter(n -> roundPlan.byNode().get(n).metadata().testRows() > 0).toList();
-        Phase eval = new Phase(TaskKind.EVALUATE, null);
-        runPhase(eval, TaskKind.EVALUATE, round, evaluators, roundPlan, spec, 0, next, layout);
         if (cancelled || shuttingDown) break;
 
-        var failures = new ArrayList<NodeFailure>(fit.failures());
-        failures.addAll(eval.failures());
-        for (NodeFailure f : failures) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
-        Map<String, Double> evalMetrics = eval.meanMetrics();
+        for (NodeFailure f : done.failures()) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
+        Map<String, Double> evalMetrics = done.evalMetrics();
         Double epsilon = privacy == null ? null : privacy.spentAfter(round);
-        RoundSummary summary = new RoundSummary(
-            id, round, started, coordinator.clock.instant(), participants, updates, fit.examples(), failures, fit.meanMetrics(), evalMetrics, epsilon);
+        RoundSummary summary = new RoundSummary(id, round, started, coordinator.clock.instant(), done.participants(), done.updates(), done.examples(),
+            done.failures(), done.fitMetrics(), evalMetrics, epsilon, done.contributions());
         job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics, job.owner());
-        coordinator.store.completeRound(job, summary, new Checkpoint(round, next, strategy.state()));
-        global = next;
+        coordinator.store.completeRound(job, summary, new Checkpoint(round, done.parameters(), strategy.state()));
+        global = done.parameters();
         coordinator.event(id, "round_completed", "round " + round + "/" + spec.rounds() + ": " + describe(evalMetrics.isEmpty() ? summary.fitMetrics() : evalMetrics)
-            + " (" + updates + "/" + participants.size() + " updates, " + fit.examples() + " examples"
+            + " (" + done.updates() + "/" + done.participants().size() + " updates, " + done.examples() + " examples"
             + (privacy == null ? "" : "; " + privacy.progress(epsilon)) + ")");
-        log.info("job={} round={} completed: {} updates, metrics {}", id, round, updates, evalMetrics);
+        log.info("job={} round={} completed: {} updates, metrics {}", id, round, done.updates(), evalMetrics);
         coordinator.forgetTasks(id, round);
       }
       if (shuttingDown) {
@@ -211,33 +219,15 @@ final class JobRunner {
     }
   }
 
-  private void runPhase(
-      Phase phase, TaskKind kind, int round, List<NodeId> participants, JobPlan plan, JobSpec spec, double mu, Parameters start, ParameterLayout layout)
-      throws InterruptedException {
-    current = phase;
-    Instant deadline = coordinator.clock.instant().plusSeconds(spec.roundTimeoutSeconds());
-    for (NodeId node : participants) {
-      DatasetInfo dataset = plan.byNode().get(node);
-      DifferentialPrivacy local = kind == TaskKind.FIT && spec.privacy() != null && spec.privacy().mode() == PrivacyMode.LOCAL ? spec.privacy() : null;
-      var assignment = new TaskAssignment(TaskId.random(), id, round, kind, dataset.id(), spec.model(), spec.training(), mu, spec.scaling(), layout, deadline, local);
-      long limit = kind == TaskKind.FIT ? dataset.metadata().trainRows() : dataset.metadata().testRows();
-      OpenTask task = new OpenTask(assignment, node, start, phase, limit);
-      phase.add(task);
-      coordinator.dispatch(task);
-    }
-    if (cancelled || shuttingDown) phase.closeRemaining(cancelled ? "job cancelled" : "gateway shutting down");
-    boolean all = phase.await(deadline, coordinator.clock, Duration.ofMillis(500), n -> !coordinator.online(n), "node went offline");
-    if (!all) {
-      phase.closeRemaining("no result before the " + spec.roundTimeoutSeconds() + " s deadline");
-    }
-    if (cancelled || shuttingDown) throw new InterruptedException();
+  private String stopReason() {
+    return cancelled ? "job cancelled" : "gateway shutting down";
   }
 
-  private void fail(Job job, int round, Phase fit, int selected, JobSpec spec) {
+  private void fail(Job job, int round, RoundOutcome.TooFewUpdates fit, JobSpec spec) {
     String silent = fit.failures().stream()
         .map(f -> "node " + f.node() + " " + f.reason() + " (last seen " + CLOCK.format(coordinator.lastSeen(f.node())) + " UTC)")
         .collect(Collectors.joining("; "));
-    String reason = "round " + round + " of job " + id + " failed: " + fit.delivered() + " of " + selected + " updates arrived, "
+    String reason = "round " + round + " of job " + id + " failed: " + fit.delivered() + " of " + fit.selected() + " updates arrived, "
         + spec.minNodes() + " needed; " + silent + ". Raise --round-timeout or lower --min-nodes";
     for (NodeFailure f : fit.failures()) coordinator.event(id, "node_failed", "round " + round + ": node " + f.node() + " " + f.phase() + " failed: " + f.reason());
     update(job, JobState.FAILED, job.completedRounds(), reason, job.startedAt(), coordinator.clock.instant(), job.metrics());
@@ -284,4 +274,41 @@ final class JobRunner {
     return shown.isEmpty() ? "no aggregate loss or accuracy" : shown;
   }
 
+  /**
+   * The round driver's port on the gateway: a task becomes a {@link TaskAssignment} for the node's
+   * dataset of this round's {@link JobPlan}, queued in the node's mailbox; a node is offline when
+   * the coordinator has not heard from it within the node timeout.
+   */
+  private final class Fleet implements RoundFleet {
+    private final JobSpec spec;
+    private final ParameterLayout layout;
+    volatile JobPlan plan;
+
+    Fleet(JobSpec spec, ParameterLayout layout) {
+      this.spec = spec;
+      this.layout = layout;
+    }
+
+    @Override
+    public void dispatch(List<RoundTask> tasks) {
+      for (RoundTask task : tasks) {
+        DatasetInfo dataset = plan.byNode().get(task.node());
+        boolean fit = task.kind() == PhaseKind.FIT;
+        var assignment = new TaskAssignment(task.id(), id, task.round(), fit ? TaskKind.FIT : TaskKind.EVALUATE, dataset.id(), spec.model(), spec.training(),
+            task.proximalMu(), spec.scaling(), layout, task.deadline(), task.localPrivacy());
+        long limit = fit ? dataset.metadata().trainRows() : dataset.metadata().testRows();
+        coordinator.dispatch(new OpenTask(assignment, task, limit));
+      }
+    }
+
+    @Override
+    public boolean offline(NodeId node) {
+      return !coordinator.online(node);
+    }
+
+    @Override
+    public boolean evaluates(NodeId node) {
+      return plan.byNode().get(node).metadata().testRows() > 0;
+    }
+  }
 }

@@ -1,4 +1,4 @@
-package dev.fedgrid.gateway.jobs;
+package dev.fedgrid.core.round;
 
 import dev.fedgrid.api.ConflictException;
 import dev.fedgrid.api.FedGridException;
@@ -10,11 +10,11 @@ import dev.fedgrid.api.strategy.FitOutcome;
 import dev.fedgrid.api.strategy.RoundAggregation;
 import dev.fedgrid.core.metrics.Metrics;
 import dev.fedgrid.core.metrics.WeightedMetrics;
-import dev.fedgrid.gateway.fleet.TaskKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,28 +26,32 @@ import java.util.function.Predicate;
  * Collects the results of one phase of a round (all fit tasks, or all evaluate tasks) as they
  * arrive from nodes, until every task has reported or the deadline passes.
  *
- * <p>Fit updates are folded into the strategy's {@link RoundAggregation} on arrival, so the
- * gateway holds one running aggregate rather than every update. Thread-safe: deliveries from many
- * fleet calls are serialized by one lock; the round driver waits on its condition.
+ * <p>Fit updates are folded into the strategy's {@link RoundAggregation} on arrival, so the driver
+ * holds one running aggregate rather than every update (for the order-independence this needs, see
+ * {@link RoundDriver}). Thread-safe: deliveries from many threads are serialized by one lock; the
+ * driver waits on its condition.
  */
 final class Phase {
-  final TaskKind kind;
+  final PhaseKind kind;
   private final RoundAggregation aggregation; // null for evaluate
+  private final int epochs;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
-  private final List<OpenTask> tasks = new ArrayList<>();
+  private final List<RoundTask> tasks = new ArrayList<>();
   private final List<WeightedMetrics> metrics = new ArrayList<>();
   private final List<NodeFailure> failures = new ArrayList<>();
+  private final Map<NodeId, Long> contributions = new LinkedHashMap<>();
   private int pending;
   private int delivered;
   private long examples;
 
-  Phase(TaskKind kind, RoundAggregation aggregation) {
+  Phase(PhaseKind kind, RoundAggregation aggregation, int epochs) {
     this.kind = kind;
     this.aggregation = aggregation;
+    this.epochs = epochs;
   }
 
-  void add(OpenTask task) {
+  void add(RoundTask task) {
     lock.lock();
     try {
       tasks.add(task);
@@ -61,18 +65,19 @@ final class Phase {
    * Folds a fit update into the aggregate. A rejected update closes the task as failed and the
    * error goes back to the node; the aggregate is unchanged.
    */
-  void deliverFit(OpenTask task, Parameters parameters, long taskExamples, Map<String, Double> taskMetrics) {
+  void deliverFit(RoundTask task, Parameters parameters, long taskExamples, Map<String, Double> taskMetrics) {
     lock.lock();
     try {
-      requireOpen(task);
+      requireOpen(task, PhaseKind.FIT);
       try {
-        aggregation.accept(new FitOutcome.Success(task.node, parameters, taskExamples, taskMetrics));
+        aggregation.accept(new FitOutcome.Success(task.node(), parameters, taskExamples, taskMetrics));
       } catch (FedGridException e) {
         failLocked(task, "update rejected: " + e.getMessage());
         throw e;
       }
       metrics.add(new WeightedMetrics(taskExamples, taskMetrics));
       examples += taskExamples;
+      contributions.merge(task.node(), taskExamples * epochs, Long::sum);
       delivered++;
       closeLocked(task, true);
     } finally {
@@ -80,10 +85,10 @@ final class Phase {
     }
   }
 
-  void deliverEvaluation(OpenTask task, long taskExamples, Map<String, Double> taskMetrics) {
+  void deliverEvaluation(RoundTask task, long taskExamples, Map<String, Double> taskMetrics) {
     lock.lock();
     try {
-      requireOpen(task);
+      requireOpen(task, PhaseKind.EVALUATE);
       metrics.add(new WeightedMetrics(taskExamples, taskMetrics));
       examples += taskExamples;
       delivered++;
@@ -94,7 +99,7 @@ final class Phase {
   }
 
   /** Records that a task failed; no-op when it already closed. */
-  void fail(OpenTask task, String reason) {
+  void fail(RoundTask task, String reason) {
     lock.lock();
     try {
       if (task.open()) failLocked(task, reason);
@@ -104,9 +109,9 @@ final class Phase {
   }
 
   /**
-   * Waits until every task reported or {@code deadline} passed. Every {@code pollEvery} it fails
-   * the open tasks of nodes that {@code offline} says went silent, so a dead node does not hold
-   * the round until the deadline.
+   * Waits until every task reported or {@code deadline} passed on {@code clock}. Every {@code
+   * pollEvery} it fails the open tasks of nodes that {@code offline} says went silent, so a dead
+   * node does not hold the round until the deadline.
    *
    * @return true when every task reported before the deadline
    */
@@ -117,8 +122,8 @@ final class Phase {
       while (pending > 0) {
         Instant now = clock.instant();
         if (!now.isBefore(deadline)) return false;
-        for (OpenTask t : List.copyOf(tasks)) {
-          if (t.open() && offline.test(t.node)) failLocked(t, offlineReason);
+        for (RoundTask t : List.copyOf(tasks)) {
+          if (t.open() && offline.test(t.node())) failLocked(t, offlineReason);
         }
         if (pending == 0) break;
         long waitNanos = Math.min(Duration.between(now, deadline).toNanos(), pollEvery.toNanos());
@@ -134,7 +139,7 @@ final class Phase {
   void closeRemaining(String reason) {
     lock.lock();
     try {
-      for (OpenTask t : tasks) {
+      for (RoundTask t : tasks) {
         if (t.open()) failLocked(t, reason);
       }
     } finally {
@@ -169,6 +174,15 @@ final class Phase {
     }
   }
 
+  Map<NodeId, Long> contributions() {
+    lock.lock();
+    try {
+      return new LinkedHashMap<>(contributions);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   Map<String, Double> meanMetrics() {
     lock.lock();
     try {
@@ -188,28 +202,26 @@ final class Phase {
     }
   }
 
-  private void requireOpen(OpenTask task) {
+  private void requireOpen(RoundTask task, PhaseKind expected) {
     if (task.delivered()) {
       throw new ConflictException(
-          "UPDATE_ALREADY_RECEIVED", "the result of task " + task.assignment.id() + " already arrived; results are accepted once per task");
+          "UPDATE_ALREADY_RECEIVED", "the result of task " + task.id() + " already arrived; results are accepted once per task");
     }
     if (!task.open()) {
-      throw new ConflictException(
-          "TASK_CLOSED",
-          "task " + task.assignment.id() + " is closed: it failed, timed out, or its round ended");
+      throw new ConflictException("TASK_CLOSED", "task " + task.id() + " is closed: it failed, timed out, or its round ended");
     }
-    if (task.assignment.kind() != kind) {
-      throw new InvalidRequestException("WRONG_TASK_KIND", "task " + task.assignment.id() + " is a " + kind + " task");
+    if (expected != kind) {
+      throw new InvalidRequestException("WRONG_TASK_KIND", "task " + task.id() + " is a " + kind + " task");
     }
   }
 
-  private void failLocked(OpenTask task, String reason) {
-    failures.add(new NodeFailure(task.node, kind == TaskKind.FIT ? "fit" : "evaluate", reason));
-    if (aggregation != null) aggregation.accept(new FitOutcome.Failure(task.node, reason));
+  private void failLocked(RoundTask task, String reason) {
+    failures.add(new NodeFailure(task.node(), kind.wireName(), reason));
+    if (aggregation != null) aggregation.accept(new FitOutcome.Failure(task.node(), reason));
     closeLocked(task, false);
   }
 
-  private void closeLocked(OpenTask task, boolean resultArrived) {
+  private void closeLocked(RoundTask task, boolean resultArrived) {
     task.close(resultArrived);
     pending--;
     changed.signalAll();
