@@ -129,6 +129,19 @@ export async function api(path, { method = 'GET', body, query, signal } = {}) {
   }
 }
 
+/** Fetches a file answer (such as a job report) with the token and returns it as a Blob. */
+export async function fetchBlob(path, accept = '*/*') {
+  const target = url(path);
+  let res;
+  try {
+    res = await fetch(target, { headers: headers({ Accept: accept }) });
+  } catch (e) {
+    throw networkError(e, target);
+  }
+  if (!res.ok) throw await failure(res, path);
+  return res.blob();
+}
+
 /** Downloads a file answer (such as a model) with the token, and hands it to the browser to save. */
 export async function download(path, fallbackName) {
   const target = url(path);

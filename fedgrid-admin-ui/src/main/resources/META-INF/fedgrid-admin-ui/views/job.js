@@ -1,8 +1,8 @@
 // One job: its state and settings, live charts of loss and accuracy per round, the rounds table, the
-// event log, and the cancel and download buttons. The page follows the job's server-sent events
+// event log, and the cancel, download and report buttons. The page follows the job's server-sent events
 // (GET /jobs/{id}/events, read with fetch because it needs the Authorization header) and reloads
 // the job and its rounds whenever a round or the job's state changes.
-import { api, download, followEvents } from '../api.js';
+import { api, download, fetchBlob, followEvents } from '../api.js';
 import { lineChart, metricSeries } from '../chart.js';
 import { h, fill, heading, errorBox, badge, table, facts, num, time, ago } from '../ui.js';
 
@@ -93,7 +93,38 @@ function renderActions(actions, notes, job, reload) {
       fill(notes, errorBox(e, 'download the model'));
     }
   } }, 'Download model');
-  fill(actions, cancel, model);
+  fill(actions, cancel, model, reportButton(notes, job));
+}
+
+let reportHref = null; // the last report's blob URL, kept for its links until the next one
+
+/**
+ * The job's report (GET /jobs/{id}/report, a self-contained HTML page) fetched with the token and
+ * opened in a new tab from a blob URL, with links to open or save it again. The tab is opened at
+ * the click, before the fetch, so that popup blockers allow it; without one, the links remain.
+ */
+function reportButton(notes, job) {
+  const button = h('button', { type: 'button', id: 'job-report', onclick: async () => {
+    const tab = window.open('', '_blank');
+    button.disabled = true;
+    try {
+      const page = await fetchBlob(`/jobs/${encodeURIComponent(job.id)}/report`, 'text/html');
+      if (reportHref) URL.revokeObjectURL(reportHref);
+      reportHref = URL.createObjectURL(new Blob([page], { type: 'text/html;charset=utf-8' }));
+      if (tab) tab.location.href = reportHref;
+      const name = `${job.id}-report.html`;
+      fill(notes, h('div', { class: 'notice', id: 'job-report-ready' },
+        tab ? 'The report opened in a new tab. ' : 'The report is ready. ',
+        h('a', { href: reportHref, target: '_blank', rel: 'noopener', id: 'job-report-open' }, 'Open it'), ' or ',
+        h('a', { href: reportHref, download: name, id: 'job-report-save' }, `save it as ${name}`), '.'));
+    } catch (e) {
+      tab?.close();
+      fill(notes, errorBox(e, 'make the job report'));
+    } finally {
+      button.disabled = false;
+    }
+  } }, 'Report');
+  return button;
 }
 
 function renderSummary(summary, job, rounds) {

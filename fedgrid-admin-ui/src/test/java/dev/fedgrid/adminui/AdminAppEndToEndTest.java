@@ -23,11 +23,16 @@ import dev.fedgrid.gateway.GatewayConfig;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import dev.fedgrid.node.DatasetOption;
 import dev.fedgrid.node.NodeConfig;
+import dev.fedgrid.security.CertificateRole;
+import dev.fedgrid.security.IssueRequest;
+import dev.fedgrid.security.ProjectCa;
+import dev.fedgrid.security.TlsMaterial;
 import dev.fedgrid.node.NodeDaemon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +84,7 @@ class AdminAppEndToEndTest {
   private static FedGridClient scientist;
   private static FedGridClient officer;
   private static ChromeDriver driver;
+  private static ProjectCa ca;
   private static Path downloads;
   private static JobId job;
   private static List<DatasetInfo> datasets;
@@ -91,10 +97,13 @@ class AdminAppEndToEndTest {
     Browser.requireChromium();
     Path gatewayDir = dir.resolve("gateway");
     var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(50));
-    gateway = Gateway.start(new GatewayConfig(gatewayDir, "127.0.0.1", 0, 0, timing));
+    // on TLS, as gateways run by default: a throw-away CA issues the gateway's and the nodes' certificates
+    ca = ProjectCa.create(dir.resolve("pki"), "Test CA", Duration.ofDays(30), InstantSource.system());
+    Path gatewayTls = ca.issue(IssueRequest.of(CertificateRole.GATEWAY, "gw").withValidity(Duration.ofDays(1))).directory();
+    gateway = Gateway.start(new GatewayConfig(gatewayDir, "127.0.0.1", 0, 0, timing).withTls(gatewayTls));
     OwnerCredential credential = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
         .readValue(gatewayDir.resolve(Gateway.OWNER_CREDENTIAL_FILE).toFile(), OwnerCredential.class);
-    owner = FedGridClient.builder().baseUri(api()).token(credential.token()).timeout(SLOW).build();
+    owner = client().token(credential.token()).build();
     owner.createUser(SCIENTIST, "data-scientist", PASSWORD);
     owner.createUser(OFFICER, "compliance-officer", PASSWORD);
 
@@ -111,6 +120,7 @@ class AdminAppEndToEndTest {
           .dataDir(dir.resolve(name))
           .dataset(DatasetOption.parse("name=" + DATASET + ",path=" + csv + ",label=benign,test=0.2,tags=health,oncology,visibility=private"))
           .pollWait(Duration.ofSeconds(2))
+          .tlsDir(ca.issue(IssueRequest.of(CertificateRole.NODE, name).withValidity(Duration.ofDays(1))).directory())
           .build()));
     }
     for (NodeDaemon node : nodes) node.awaitRegistration(SLOW);
@@ -118,10 +128,11 @@ class AdminAppEndToEndTest {
     assertThat(datasets).hasSize(2);
     for (DatasetInfo d : datasets) owner.grantDataset(d.id(), SCIENTIST, true, false);
 
-    scientist = FedGridClient.builder().baseUri(api()).timeout(SLOW).build().login(SCIENTIST, PASSWORD);
-    officer = FedGridClient.builder().baseUri(api()).timeout(SLOW).build().login(OFFICER, PASSWORD);
+    scientist = client().build().login(SCIENTIST, PASSWORD);
+    officer = client().build().login(OFFICER, PASSWORD);
     downloads = Files.createDirectories(dir.resolve("downloads"));
-    driver = Browser.start(downloads);
+    // Chromium trusts the gateway's certificate by its public key alone (no system CA store to add the test CA to)
+    driver = Browser.start(downloads, TlsMaterial.load(gatewayTls, InstantSource.system()).certificate());
     driver.manage().window().setSize(new Dimension(1280, 800));
   }
 
@@ -157,6 +168,8 @@ class AdminAppEndToEndTest {
     driver.findElement(By.id("job-download")).click();
     WebElement refused = waitFor(By.cssSelector("#job-notes .error"));
     assertThat(refused.getText()).contains("Could not download the model").contains("release");
+    // the report is not refused: it shows what may be seen while held
+    assertThat(openReport()).contains("Job report: breast cancer logistic").contains("id=\"results-held\"").contains("data-action=\"job.submitted\"");
 
     open("jobs");
     assertThat(driver.findElement(By.id("jobs-list")).getText()).contains("breast cancer logistic");
@@ -201,6 +214,7 @@ class AdminAppEndToEndTest {
       }
     });
     assertThat(size).as("bytes of the downloaded model").isGreaterThan(30 * 4); // 30 weights and a bias as float32, and a header
+    assertThat(openReport()).contains("id=\"results-released\"").contains("data-action=\"release.approved\"").contains("data-action=\"model.downloaded\"");
   }
 
   @Test
@@ -259,8 +273,13 @@ class AdminAppEndToEndTest {
 
   // ---- helpers ----
 
+  /** A client of the gateway's HTTPS control API trusting the test CA, without a token. */
+  private static FedGridClient.Builder client() {
+    return FedGridClient.builder().baseUri(api()).trustCa(ca.directory().resolve("ca.pem")).timeout(SLOW);
+  }
+
   private static String api() {
-    return "http://127.0.0.1:" + gateway.controlPort();
+    return "https://127.0.0.1:" + gateway.controlPort();
   }
 
   private static String appUrl() {
@@ -299,6 +318,22 @@ class AdminAppEndToEndTest {
     driver.get(appUrl() + "#/" + route);
     driver.navigate().refresh(); // a new hash alone does not reload; a fresh page makes every view start clean
     waitReady(route);
+  }
+
+  /** Clicks the job page's Report button and returns the page the new tab shows, then closes the tab. */
+  private static String openReport() {
+    String app = driver.getWindowHandle();
+    driver.findElement(By.id("job-report")).click();
+    assertThat(waitFor(By.id("job-report-ready")).getText()).contains("opened in a new tab");
+    String tab = driver.getWindowHandles().stream().filter(w -> !w.equals(app)).findFirst().orElseThrow();
+    driver.switchTo().window(tab);
+    try {
+      wait(SLOW).until(d -> d.getPageSource().contains("Job report:"));
+      return driver.getPageSource();
+    } finally {
+      driver.close();
+      driver.switchTo().window(app);
+    }
   }
 
   private static WebElement charts() {

@@ -10,7 +10,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -47,6 +51,16 @@ final class Browser {
 
   /** Headless Chromium that saves downloads into {@code downloads} without asking (none when null). */
   static ChromeDriver start(Path downloads) {
+    return start(downloads, null);
+  }
+
+  /**
+   * As {@link #start(Path)}, also trusting the HTTPS server that presents {@code trusted} (none
+   * when null) by pinning its public key ({@code --ignore-certificate-errors-spki-list}): the
+   * browser keeps checking every other certificate, and there is no CA store to add a test CA to
+   * without NSS tools.
+   */
+  static ChromeDriver start(Path downloads, X509Certificate trusted) {
     System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.getPath());
     ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER).usingAnyFreePort().build();
     ChromeOptions options = new ChromeOptions();
@@ -54,6 +68,7 @@ final class Browser {
     options.addArguments(
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,800",
         "--no-first-run", "--disable-extensions", "--disable-background-networking", "--hide-scrollbars");
+    if (trusted != null) options.addArguments("--ignore-certificate-errors-spki-list=" + spkiHash(trusted));
     if (downloads != null) {
       options.setExperimentalOption("prefs", Map.of(
           "download.default_directory", downloads.toAbsolutePath().toString(), "download.prompt_for_download", false));
@@ -61,6 +76,15 @@ final class Browser {
     ChromeDriver driver = new ChromeDriver(service, options);
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
     return driver;
+  }
+
+  /** Base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo, as Chromium's pin list takes it. */
+  private static String spkiHash(X509Certificate certificate) {
+    try {
+      return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(certificate.getPublicKey().getEncoded()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JDK has no SHA-256", e);
+    }
   }
 
   /**

@@ -110,10 +110,13 @@ public final class DemoCommand implements Callable<Integer> {
       grid.startGateway();
       out.printf("Gateway up: control API %s, fleet API %s (log: %s)%n", grid.controlUrl(), grid.fleetAddress(), grid.gateway().log());
       grid.ownerToken();
+      out.printf("TLS: a throw-away project CA in %s issued the gateway's and each node's certificate; the fleet API runs on mutual TLS,%n"
+          + "  the control API on HTTPS.%n", grid.caFile().getParent());
       out.printf("Owner: its first start created the user 'owner'; the password and an API token are in %s (readable only by you).%n"
-          + "  To explore while the demo runs: fedgrid login --gateway %s --user owner   (or export FEDGRID_TOKEN=<the token>)%n"
-          + "  or open the admin app at %s/admin/ and log in as owner with that password.%n",
-          grid.ownerCredential(), grid.controlUrl(), grid.controlUrl());
+          + "  To explore while the demo runs: export FEDGRID_CA=%s, then fedgrid login --gateway %s --user owner%n"
+          + "  (or export FEDGRID_TOKEN=<the token>), or open the admin app at %s/admin/ and log in as owner with that password%n"
+          + "  (the browser does not know the throw-away CA: import %s, or accept its warning for this demo).%n",
+          grid.ownerCredential(), grid.caFile(), grid.controlUrl(), grid.controlUrl(), grid.caFile());
       String name = fashion ? "fashion-mnist" : "breast-cancer";
       for (int i = 0; i < n; i++) {
         String option = fashion
@@ -193,9 +196,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("The model is held: the job trained on private data, so its results leave only after a compliance officer approves.");
     if (officer == null) {
       NewUser created = owner.createUser(OFFICER, "compliance-officer", null);
-      try (FedGridClient anonymous = FedGridClient.builder().baseUri(owner.baseUri()).build()) {
-        officer = anonymous.login(OFFICER, created.password());
-      }
+      officer = owner.login(OFFICER, created.password()); // a client of the same gateway, trusting the same CA, with the officer's token
       out.printf("  created user '%s' (role compliance-officer) and logged in as them%n", OFFICER);
     }
     ReleaseRequest request = owner.requestRelease(job, "demo: the federated model of " + job + " for evaluation");

@@ -1,12 +1,15 @@
 package dev.fedgrid.cli;
 
+import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.gateway.Gateway;
 import dev.fedgrid.gateway.GatewayConfig;
 import dev.fedgrid.gateway.control.ControlServer;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,7 +23,9 @@ import picocli.CommandLine.Spec;
     name = "gateway",
     description = "Run the gateway: the catalogue, the job queue and the round driver, serving the control and fleet APIs.",
     subcommands = {GatewayCommand.Start.class},
-    footer = {"", "Example:", "  fedgrid gateway start", "  fedgrid gateway start --host 0.0.0.0 --data-dir /var/lib/fedgrid"})
+    footer = {"", "Example:", "  fedgrid pki init && fedgrid pki issue gateway gw-1",
+      "  fedgrid gateway start --tls-dir ~/.fedgrid/pki/gateway/gw-1",
+      "  fedgrid gateway start --host 0.0.0.0 --data-dir /var/lib/fedgrid   # TLS material in /var/lib/fedgrid/tls"})
 public final class GatewayCommand implements Runnable {
   @Mixin HelpOption help;
 
@@ -33,11 +38,14 @@ public final class GatewayCommand implements Runnable {
 
   @Command(
       name = "start",
-      description = "Start the gateway and serve until Ctrl-C (or SIGTERM), which stops it cleanly; running jobs resume at the next start.",
-      footer = {"", "Example:", "  fedgrid gateway start --control-port 7600 --fleet-port 7601",
+      description = {"Start the gateway and serve until Ctrl-C (or SIGTERM), which stops it cleanly; running jobs resume at the next start.",
+        "Both APIs run on TLS with the gateway certificate of the project CA: the fleet API on mutual TLS (nodes need a",
+        "certificate of the same CA), the control API on HTTPS. Plaintext only with --insecure."},
+      footer = {"", "Example:", "  fedgrid pki init && fedgrid pki issue gateway gw-1 --dns gateway.example.org",
         "  fedgrid gateway start --host 0.0.0.0 --tls-dir ~/.fedgrid/pki/gateway/gw-1",
-        "  fedgrid gateway start --cors-origin https://admin.example.org",
-        "", "Prints 'gateway ready: control API <url>, fleet API <host:port> (plaintext|mutual TLS)' on stdout once both APIs listen,",
+        "  fedgrid gateway start --control-port 7600 --fleet-port 7601 --cors-origin https://admin.example.org",
+        "  fedgrid gateway start --insecure      # plaintext, for a throw-away test on one machine only",
+        "", "Prints 'gateway ready: control API <url>, fleet API <host:port> (mutual TLS|plaintext)' on stdout once both APIs listen,",
         "then 'admin app <url>/admin/': the admin web app, where you log in as in 'fedgrid login'."})
   static final class Start implements Callable<Integer> {
     @Mixin HelpOption help;
@@ -68,10 +76,15 @@ public final class GatewayCommand implements Runnable {
         description = "Silence after which a node counts as offline and its tasks fail (at least twice --heartbeat). Default: ${DEFAULT-VALUE}")
     Duration nodeTimeout;
 
-    @Option(names = "--tls-dir", paramLabel = "DIR",
-        description = {"Serve the fleet API over mutual TLS with the gateway certificate, key, project CA and revocation list in DIR",
-          "(from 'fedgrid pki issue gateway NAME'); nodes then need a certificate of the same CA. Default: none (plaintext, for now)."})
+    @Option(names = "--tls-dir", paramLabel = "DIR", defaultValue = "${env:FEDGRID_GATEWAY_TLS_DIR}",
+        description = {"The gateway certificate, key, project CA and revocation list (from 'fedgrid pki issue gateway NAME'): the fleet API",
+          "requires mutual TLS with them, the control API serves HTTPS. Env FEDGRID_GATEWAY_TLS_DIR. Default: <data-dir>/tls."})
     Path tlsDir;
+
+    @Option(names = "--insecure",
+        description = {"Serve both APIs in plaintext, without TLS: anyone on the network can read models, passwords and tokens, and",
+          "any process reaching the fleet port can pose as a node. For throw-away tests on one machine. Default: false."})
+    boolean insecure;
 
     @Option(names = "--cors-origin", paramLabel = "ORIGIN",
         description = {"Let browser pages from ORIGIN (scheme://host[:port], such as https://admin.example.org) call the control API,",
@@ -80,21 +93,31 @@ public final class GatewayCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (insecure && tlsDir != null) throw new ParameterException(spec.commandLine(), "--insecure and --tls-dir exclude each other; leave out one");
+      Path tls = insecure ? null : tlsDirectory(tlsDir, dataDir);
       GatewayConfig config;
       try {
         var defaults = CoordinatorOptions.defaults();
         config = new GatewayConfig(dataDir, host, controlPort, fleetPort,
             new CoordinatorOptions(heartbeat, nodeTimeout, defaults.maxPollWait(), defaults.schedulerTick()));
-        if (tlsDir != null) config = config.withFleetTls(tlsDir);
+        if (tls != null) config = config.withTls(tls);
         config = config.withCorsOrigins(corsOrigins);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
+      if (insecure) {
+        var err = FedGridCommand.of(spec).err();
+        err.println("WARNING: --insecure: TLS is OFF. The control API (passwords, tokens, models) and the fleet API (model parameters,");
+        err.println("WARNING: node tokens) are plaintext, and any process that reaches the fleet port can pose as a node. Never use it");
+        err.println("WARNING: beyond a throw-away test on one machine; see docs/security.md for 'fedgrid pki'.");
+        err.flush();
+      }
       Gateway gateway = Gateway.start(config);
       Runtime.getRuntime().addShutdownHook(new Thread(gateway::close, "fedgrid-gateway-shutdown"));
       var out = FedGridCommand.of(spec).out();
-      out.println(readyLine(host, gateway.controlPort(), gateway.fleetPort(), tlsDir != null));
-      ControlServer.adminAppPath().ifPresent(path -> out.println("admin app http://" + host + ":" + gateway.controlPort() + path));
+      out.println(readyLine(host, gateway.controlPort(), gateway.fleetPort(), gateway.tls()));
+      String scheme = gateway.tls() ? "https" : "http";
+      ControlServer.adminAppPath().ifPresent(path -> out.println("admin app " + scheme + "://" + host + ":" + gateway.controlPort() + path));
       out.println("state in " + dataDir.toAbsolutePath().resolve("gateway.db") + "; Ctrl-C stops the gateway");
       out.flush();
       gateway.awaitTermination();
@@ -103,8 +126,27 @@ public final class GatewayCommand implements Runnable {
   }
 
   /** The line printed once both APIs listen; {@link LocalGrid#GATEWAY_READY} reads it. */
-  static String readyLine(String host, int controlPort, int fleetPort, boolean mutualTls) {
-    return "gateway ready: control API http://" + host + ":" + controlPort + ", fleet API " + host + ":" + fleetPort
-        + (mutualTls ? " (mutual TLS)" : " (plaintext)");
+  static String readyLine(String host, int controlPort, int fleetPort, boolean tls) {
+    return "gateway ready: control API " + (tls ? "https" : "http") + "://" + host + ":" + controlPort + ", fleet API " + host + ":" + fleetPort
+        + (tls ? " (mutual TLS)" : " (plaintext)");
+  }
+
+  /**
+   * {@code --tls-dir}, else {@code <data-dir>/tls}, when it is a directory.
+   *
+   * @throws InvalidRequestException with code {@code TLS_NOT_CONFIGURED} saying how to create
+   *     the material, or to pass {@code --insecure}
+   */
+  static Path tlsDirectory(Path given, Path dataDir) {
+    Path dir = given != null ? given : dataDir.resolve("tls");
+    if (Files.isDirectory(dir)) return dir;
+    throw new InvalidRequestException(
+        "TLS_NOT_CONFIGURED",
+        "the gateway serves both APIs over TLS and found no TLS directory at " + dir.toAbsolutePath()
+            + (given != null ? " (--tls-dir)" : " (the default, <data-dir>/tls)")
+            + ". Create the project CA and a gateway certificate once: 'fedgrid pki init', then 'fedgrid pki issue gateway NAME"
+            + " [--dns HOST] [--ip ADDRESS]' naming the hosts nodes and users dial, and pass the directory it prints as --tls-dir (or copy it to "
+            + dataDir.toAbsolutePath().resolve("tls") + "). For a throw-away test on one machine only, --insecure serves plaintext",
+        Map.of("dir", dir.toString()));
   }
 }

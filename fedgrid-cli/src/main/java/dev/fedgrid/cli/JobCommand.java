@@ -45,7 +45,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code fedgrid job submit|list|show|watch|cancel|delete}: federated training jobs. */
+/** {@code fedgrid job submit|list|show|report|release|watch|cancel|delete}: federated training jobs. */
 @Command(
     name = "job",
     description = "Submit training jobs, follow them live and manage them.",
@@ -53,6 +53,7 @@ import picocli.CommandLine.Spec;
       JobCommand.Submit.class,
       JobCommand.ListJobs.class,
       JobCommand.Show.class,
+      JobReportCommand.class,
       RequestCommand.JobRelease.class,
       JobCommand.Watch.class,
       JobCommand.Cancel.class,
@@ -66,7 +67,7 @@ public final class JobCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing a subcommand: submit, list, show, watch, cancel or delete");
+    throw new ParameterException(spec.commandLine(), "missing a subcommand: submit, list, show, report, release, watch, cancel or delete");
   }
 
   // ---- submit ----

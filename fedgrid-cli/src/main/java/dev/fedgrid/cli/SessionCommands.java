@@ -27,7 +27,7 @@ final class SessionCommands {
         "commands to that gateway use it unless --token or FEDGRID_TOKEN is given. The password is asked",
         "at the terminal without echo, or read from standard input with --password-stdin."
       },
-      footer = {"", "Example:", "  fedgrid login --gateway http://127.0.0.1:7600 --user ana",
+      footer = {"", "Example:", "  fedgrid login --gateway https://127.0.0.1:7600 --ca ~/.fedgrid/ca.pem --user ana",
         "  printf '%%s\\n' \"$PASSWORD\" | fedgrid login --user ana --password-stdin",
         "", "A new gateway's owner password is in <gateway data dir>/owner-credential.json."})
   static final class Login implements Callable<Integer> {
@@ -67,7 +67,7 @@ final class SessionCommands {
       name = "logout",
       description = {"Forget the session token stored for a gateway by `fedgrid login`. The gateway keeps the session",
         "until it expires; revoke it with `fedgrid token revoke` to end it at once."},
-      footer = {"", "Example:", "  fedgrid logout --gateway http://127.0.0.1:7600"})
+      footer = {"", "Example:", "  fedgrid logout --gateway https://127.0.0.1:7600"})
   static final class Logout implements Callable<Integer> {
     @Mixin GatewayOption gateway;
 

@@ -1,6 +1,7 @@
 package dev.fedgrid.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,6 +46,15 @@ import org.junit.jupiter.api.io.TempDir;
  * line carrying a secret starts with a timestamp and is kept as it is. So the log holding the
  * redacted line once and neither secret anywhere proves the gateway printed them once and logged
  * them never.
+ *
+ * <p>This is the one integration test that runs its grid in plaintext ({@code --insecure}), on
+ * purpose. Its question is what the gateway <em>receives</em>, and with TLS the proxy would see
+ * only ciphertext, in which no marker could ever be found whether or not a node sent it: the test
+ * would pass without testing anything. TLS changes only the encoding on the wire, not the
+ * messages, so the plaintext bytes are exactly what a TLS gateway decrypts. That the fleet socket
+ * carries no model parameters in the clear with TLS on is {@code
+ * NodeDaemonTlsTest.theFleetSocketCarriesNoModelParametersInTheClear}. The same run checks that
+ * {@code --insecure} warns loudly, and that an HTTPS client of this gateway is told it speaks no TLS.
  */
 class CanaryIT {
   private static final String NUMERIC_MARKER = "271828.1828";
@@ -57,7 +67,7 @@ class CanaryIT {
     List<Path> parts = Cluster.splitCancer(dir.resolve("data"), 2, 3);
     for (int i = 0; i < parts.size(); i++) addMarkers(parts.get(i), i == 0 ? textMarker : "patient", i == 0);
 
-    try (LocalGrid cluster = new LocalGrid(dir).startGateway();
+    try (LocalGrid cluster = LocalGrid.insecure(dir).startGateway();
         RecordingProxy proxy = new RecordingProxy(cluster.fleetPort())) {
       for (int i = 0; i < parts.size(); i++) {
         cluster.startNode("hospital-" + (i + 1), "name=cancer,path=" + parts.get(i) + ",label=benign,ignore=record_id", "127.0.0.1:" + proxy.port());
@@ -69,6 +79,10 @@ class CanaryIT {
       var done = Cluster.awaitJob(cluster, job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(2));
       assertThat(done.state()).isEqualTo(JobState.COMPLETED);
 
+      try (var https = dev.fedgrid.client.FedGridClient.builder().baseUri(cluster.controlUrl().replace("http://", "https://")).build()) {
+        assertThatThrownBy(https::health).isInstanceOf(dev.fedgrid.api.UnavailableException.class).hasMessageContaining("does not speak TLS")
+            .hasMessageContaining("--insecure");
+      }
       String api = cluster.client().datasets(null, null).toString() + cluster.client().job(job.id()) + cluster.client().rounds(job.id())
           + cluster.client().nodes();
       cluster.gateway().close(); // flush the log and the database
@@ -93,6 +107,9 @@ class CanaryIT {
       }
 
       List<String> log = Files.readAllLines(cluster.gateway().log());
+      assertThat(log).as("--insecure warns on stderr and in the log")
+          .anyMatch(l -> l.startsWith("WARNING: --insecure: TLS is OFF")).anyMatch(l -> l.contains("[WARN]") && l.contains("INSECURE: TLS is off"));
+      assertThat(Files.readString(cluster.node("hospital-1").log())).contains("WARNING: --insecure: TLS is OFF").contains("INSECURE: TLS is off");
       assertThat(log).filteredOn(l -> l.contains("OWNER_CREDENTIAL")).as("the owner credential line, printed once on stdout")
           .containsExactly("OWNER_CREDENTIAL user=owner password=<redacted> token=<redacted>");
       String password = owner.get("password").asText();

@@ -73,7 +73,7 @@ class CliHelpTest {
   @Test
   void helpShowsTheResolvedGatewayDefault() {
     Run r = run("job", "list", "--help");
-    assertThat(r.out()).contains("--gateway=URL").contains("http://127.0.0.1:7600").contains("FEDGRID_GATEWAY");
+    assertThat(r.out()).contains("--gateway=URL").contains("https://127.0.0.1:7600").contains("FEDGRID_GATEWAY").contains("--ca=FILE").contains("FEDGRID_CA");
   }
 
   @Test

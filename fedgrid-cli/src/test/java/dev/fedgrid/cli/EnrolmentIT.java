@@ -4,16 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fedgrid.api.node.JoinTokenState;
+import dev.fedgrid.security.CertificateRole;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Enrolment across processes over real sockets: a gateway process, a node process started without
- * a join token (refused, and it says what to do), and one started with a token the owner issued
+ * Enrolment across processes over real sockets, on TLS: a gateway process, a node process with a
+ * valid certificate but started without a join token (refused, and it says what to do), and one started with a token the owner issued
  * (enrolled, and back after a restart without one).
  */
 class EnrolmentIT {
@@ -26,8 +27,8 @@ class EnrolmentIT {
       String dataset = "name=cancer,path=" + csv + ",label=benign";
 
       try (ChildProcess intruder = ChildProcess.start("intruder", dir.resolve("logs").resolve("intruder.log"), LocalGrid.NODE_READY,
-          List.of("node", "start", "--gateway", grid.fleetAddress(), "--name", "intruder", "--data-dir", dir.resolve("intruder").toString(),
-              "--dataset", dataset))) {
+          Stream.concat(Stream.of("node", "start", "--gateway", grid.fleetAddress(), "--name", "intruder", "--data-dir",
+              dir.resolve("intruder").toString(), "--dataset", dataset), grid.tlsArgs(CertificateRole.NODE, "intruder").stream()).toList())) {
         assertThatThrownBy(() -> intruder.awaitReady(Duration.ofMinutes(2))).hasMessageContaining("exited with code 1").hasMessageContaining("JOIN_TOKEN_REQUIRED");
         String log = Files.readString(intruder.log());
         assertThat(log)

@@ -30,7 +30,7 @@ class MarketCommandsTest {
   static void start() throws Exception {
     grid = TestGrid.start(dir);
     grid.client().createUser("ana", "data-scientist", PASSWORD);
-    try (FedGridClient c = FedGridClient.builder().baseUri(grid.url()).build().login("ana", PASSWORD)) {
+    try (FedGridClient c = grid.clientBuilder().build().login("ana", PASSWORD)) {
       ana = c.session().orElseThrow().token();
     }
   }
@@ -56,7 +56,7 @@ class MarketCommandsTest {
     String owner = grid.owner().token();
     String node = grid.client().nodes().getFirst().id().value();
     String job;
-    try (FedGridClient c = FedGridClient.builder().baseUri(grid.url()).token(ana).build()) {
+    try (FedGridClient c = grid.clientBuilder().token(ana).build()) {
       job = c.submitJob(TestGrid.spec("market", 1, 1, 3)).id().value();
     }
     String offer = json(as(owner, "offer", "publish", "--node", node, "--property", "fedgrid.inf.mem.gib=16", "--price", "2", "--json")).get("id").asText();

@@ -12,7 +12,7 @@ class ReadyLineTest {
     for (boolean tls : new boolean[] {false, true}) {
       Matcher m = LocalGrid.GATEWAY_READY.matcher(GatewayCommand.readyLine("127.0.0.1", 7600, 7601, tls));
       assertThat(m.find()).as("tls=%s", tls).isTrue();
-      assertThat(m.group(1)).isEqualTo("http://127.0.0.1:7600");
+      assertThat(m.group(1)).isEqualTo((tls ? "https" : "http") + "://127.0.0.1:7600");
       assertThat(m.group(2)).isEqualTo("127.0.0.1:7601");
     }
   }

@@ -25,10 +25,15 @@ import dev.fedgrid.ml.TrainingException;
 import dev.fedgrid.node.DatasetOption;
 import dev.fedgrid.node.NodeConfig;
 import dev.fedgrid.node.NodeDaemon;
+import dev.fedgrid.security.CertificateRole;
+import dev.fedgrid.security.IssueRequest;
+import dev.fedgrid.security.IssuedCertificate;
+import dev.fedgrid.security.ProjectCa;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +54,12 @@ import java.util.function.IntPredicate;
  * gateway: with the token of the one-time owner credential its first start wrote into its data
  * directory ({@link Gateway#OWNER_CREDENTIAL_FILE}). Each node enrols with a join token the owner
  * issued for its name.
+ *
+ * <p>It runs on TLS, as gateways do by default. One throw-away project CA per test JVM ({@link
+ * #pki()}, under {@code target/}) issues the gateway's certificate (for {@code localhost} and
+ * {@code 127.0.0.1}) and each node's, shared by every grid; the system property {@value
+ * GatewayOption#CA_VARIABLE} names its certificate, so the commands under test trust it as a user
+ * would with the environment variable.
  *
  * <p>Start one per test class; closing it stops the nodes, then the gateway. Not thread-safe.
  */
@@ -72,16 +83,42 @@ final class TestGrid implements AutoCloseable {
     }
   }
 
+  private static ProjectCa pki;
+
   private TestGrid(Gateway gateway, Owner owner) {
     this.gateway = gateway;
     this.owner = owner;
-    this.client = FedGridClient.builder().baseUri(url()).token(owner.token()).timeout(Duration.ofSeconds(20)).build();
+    this.client = clientBuilder().token(owner.token()).timeout(Duration.ofSeconds(20)).build();
+  }
+
+  /** The test JVM's throw-away project CA, created on first use with a gateway certificate; sets {@value GatewayOption#CA_VARIABLE}. */
+  static synchronized ProjectCa pki() throws IOException {
+    if (pki == null) {
+      Path target = Files.createDirectories(Path.of("target"));
+      pki = ProjectCa.create(Files.createTempDirectory(target, "test-pki-").resolve("pki"), "Test CA", Duration.ofDays(30), InstantSource.system());
+      pki.issue(IssueRequest.of(CertificateRole.GATEWAY, "gw").withValidity(Duration.ofDays(2)));
+      System.setProperty(GatewayOption.CA_VARIABLE, caFile().toString());
+    }
+    return pki;
+  }
+
+  /** The CA's certificate, which the grids' gateway certificates come from. */
+  static Path caFile() {
+    return pki.directory().resolve("ca.pem");
+  }
+
+  /** The TLS directory of {@code role}'s {@code name}, issued on first use. */
+  static Path tlsDir(CertificateRole role, String name) throws IOException {
+    ProjectCa ca = pki();
+    return ca.list().stream().filter(c -> c.role() == role && c.name().equals(name) && !c.revoked()).findFirst()
+        .map(IssuedCertificate::directory)
+        .orElseGet(() -> ca.issue(IssueRequest.of(role, name).withValidity(Duration.ofDays(2))).directory());
   }
 
   /** Starts a gateway alone under {@code dir}, with no nodes. */
   static TestGrid gatewayOnly(Path dir) throws Exception {
     var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(100));
-    Gateway gateway = Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing));
+    Gateway gateway = Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing).withTls(tlsDir(CertificateRole.GATEWAY, "gw")));
     try {
       return new TestGrid(gateway, owner(dir.resolve("gateway")));
     } catch (Exception | Error e) {
@@ -110,6 +147,7 @@ final class TestGrid implements AutoCloseable {
             .datasets(datasets)
             .pollWait(Duration.ofSeconds(2))
             .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+            .tlsDir(tlsDir(CertificateRole.NODE, name))
             .build();
         grid.nodes.add(NodeDaemon.start(config, grid.engine));
       }
@@ -136,9 +174,14 @@ final class TestGrid implements AutoCloseable {
     return dir;
   }
 
-  /** The control API's URL. */
+  /** The control API's URL, on HTTPS. */
   String url() {
-    return "http://127.0.0.1:" + gateway.controlPort();
+    return "https://127.0.0.1:" + gateway.controlPort();
+  }
+
+  /** A client builder for the control API that trusts the test CA, without a token. */
+  FedGridClient.Builder clientBuilder() {
+    return FedGridClient.builder().baseUri(url()).trustCa(caFile());
   }
 
   /** A client of the control API with the owner's token, closed with the grid. */

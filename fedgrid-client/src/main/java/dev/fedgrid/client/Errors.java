@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
 
 /**
  * Turns what can go wrong talking to the gateway into {@link FedGridException}s: an error body
@@ -108,10 +109,25 @@ final class Errors {
       Thread.currentThread().interrupt();
       return new UnavailableException("INTERRUPTED", "interrupted while waiting for the gateway at " + base, Map.of(), e);
     }
+    if (e instanceof SSLException) {
+      String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      String message = reason.contains("Unsupported or unrecognized SSL message") || reason.contains("plaintext connection")
+          ? "the gateway at " + base + " does not speak TLS: it was started with --insecure; use http://" + base.getRawAuthority()
+              + " to talk to it in plaintext, or restart it with --tls-dir"
+          : reason.contains("PKIX path") || reason.contains("unable to find valid certification path")
+              ? "TLS with the gateway at " + base + " failed: its certificate does not come from a CA this client trusts (" + reason
+                  + "); pass the project's CA certificate, ca.pem (FedGridClient.Builder.trustCa; in the CLI --ca or FEDGRID_CA)"
+              : "TLS with the gateway at " + base + " failed: " + reason;
+      return new UnavailableException("GATEWAY_TLS_FAILED", message, Map.of("gateway", base.toString()), e);
+    }
     if (e instanceof IOException) {
+      String hint = "http".equals(base.getScheme())
+          ? "; check that the gateway is still running, and whether it serves HTTPS (the default unless started with --insecure): then use https://"
+              + base.getRawAuthority()
+          : "; retry, and check that the gateway is still running";
       return new UnavailableException(
           "GATEWAY_CONNECTION_LOST",
-          "the connection to the gateway at " + base + " failed: " + e.getMessage() + "; retry, and check that the gateway is still running",
+          "the connection to the gateway at " + base + " failed: " + e.getMessage() + hint,
           Map.of("gateway", base.toString()),
           e);
     }

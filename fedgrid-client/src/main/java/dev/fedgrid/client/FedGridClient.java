@@ -64,6 +64,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * The Java SDK of FedGrid's control API: submit jobs, follow them live, fetch their models, browse
@@ -75,7 +76,7 @@ import java.util.stream.Stream;
  * prints it ({@link #toString()} leaves it out).
  *
  * <pre>{@code
- * try (var client = FedGridClient.builder().baseUri(URI.create("http://127.0.0.1:7600")).token(token).build()) {
+ * try (var client = FedGridClient.builder().baseUri("https://127.0.0.1:7600").trustCa(Path.of("ca.pem")).token(token).build()) {
  *   Job job = client.submitJob(spec);
  *   client.watch(job.id(), 0, e -> System.out.println(e.type() + ": " + e.message()));
  *   client.downloadModel(job.id(), Path.of("out"));
@@ -97,11 +98,16 @@ import java.util.stream.Stream;
  * allow is a {@link dev.fedgrid.api.PermissionDeniedException} ({@code PERMISSION_DENIED}). The async variants complete
  * exceptionally with the same exceptions.
  *
+ * <p>Over {@code https://} (what {@code fedgrid gateway start} serves by default) the client checks
+ * the gateway's certificate against the project CA given to {@link Builder#trustCa(Path)} (else
+ * against the JDK's default trust store) and that it names the URL's host; a refusal is an {@link
+ * UnavailableException} with code {@code GATEWAY_TLS_FAILED} naming the certificate.
+ *
  * <p>Thread-safe: one client may serve many threads. Close it to release its connections.
  */
 public final class FedGridClient implements AutoCloseable {
   /** Where {@code fedgrid gateway start} listens by default. */
-  public static final URI DEFAULT_BASE_URI = URI.create("http://127.0.0.1:7600");
+  public static final URI DEFAULT_BASE_URI = URI.create("https://127.0.0.1:7600");
   /** The default per-request timeout. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   /** How often {@link #watch} reconnects in a row by default before giving up. */
@@ -115,6 +121,7 @@ public final class FedGridClient implements AutoCloseable {
   private final int watchRetries;
   private final String token;
   private final LoginResult session;
+  private final SSLContext ssl;
   private final HttpClient http;
 
   private FedGridClient(Builder b, LoginResult session) {
@@ -123,11 +130,13 @@ public final class FedGridClient implements AutoCloseable {
     this.watchRetries = b.watchRetries;
     this.token = b.token;
     this.session = session;
-    this.http = HttpClient.newBuilder()
+    this.ssl = b.ssl;
+    HttpClient.Builder http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10))
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .build();
+        .followRedirects(HttpClient.Redirect.NORMAL);
+    if (ssl != null) http.sslContext(ssl);
+    this.http = http.build();
   }
 
   /** A builder with the defaults: {@link #DEFAULT_BASE_URI}, {@link #DEFAULT_TIMEOUT}. */
@@ -574,6 +583,45 @@ public final class FedGridClient implements AutoCloseable {
     }
   }
 
+  // ---- reports ----
+
+  /** The names of a job report's charts, for {@link #jobReportChart}. */
+  public static final List<String> REPORT_CHARTS = List.of("metrics", "epsilon", "contribution");
+
+  /**
+   * A job's report: one self-contained HTML page (inline CSS and SVG charts, no scripts, no
+   * external resources) with its configuration, state and timings, metrics per round, ε over
+   * rounds, each node's contribution, cost and audit trail. While the job's results are held, only
+   * loss and accuracy are in it.
+   */
+  public String jobReport(JobId id) {
+    return new String(bytes("/jobs/" + Objects.requireNonNull(id, "id") + "/report", "text/html"), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * One chart of a job's report as a PNG image.
+   *
+   * @param name one of {@link #REPORT_CHARTS}
+   */
+  public byte[] jobReportChart(JobId id, String name) {
+    if (!REPORT_CHARTS.contains(name)) {
+      throw new InvalidRequestException("INVALID_CHART", "a job report has no chart '" + name + "'; use one of " + String.join(", ", REPORT_CHARTS));
+    }
+    return bytes("/jobs/" + Objects.requireNonNull(id, "id") + "/report/charts/" + name + ".png", "image/png");
+  }
+
+  /** The body of a GET that answers something other than JSON. */
+  private byte[] bytes(String path, String accept) {
+    HttpRequest request = request(path).setHeader("Accept", accept).GET().build();
+    try {
+      HttpResponse<byte[]> res = http.send(request, BodyHandlers.ofByteArray());
+      if (res.statusCode() / 100 != 2) throw Errors.fromResponse(res.statusCode(), res.body(), "GET", res.uri(), res.headers());
+      return res.body();
+    } catch (IOException | InterruptedException e) {
+      throw Errors.fromTransport(e, base, timeout);
+    }
+  }
+
   // ---- audit ----
 
   /**
@@ -784,7 +832,7 @@ public final class FedGridClient implements AutoCloseable {
 
   /** A builder with this client's options, token included. */
   private Builder copy() {
-    return builder().baseUri(base).timeout(timeout).watchRetries(watchRetries).token(token);
+    return builder().baseUri(base).timeout(timeout).watchRetries(watchRetries).token(token).sslContext(ssl);
   }
 
   <T> T send(HttpRequest.Builder request, JavaType type) {
@@ -874,6 +922,7 @@ public final class FedGridClient implements AutoCloseable {
     private Duration timeout = DEFAULT_TIMEOUT;
     private int watchRetries = DEFAULT_WATCH_RETRIES;
     private String token;
+    private SSLContext ssl;
 
     private Builder() {}
 
@@ -893,7 +942,26 @@ public final class FedGridClient implements AutoCloseable {
       return "FedGridClient.Builder[" + baseUri + ", timeout " + timeout + (token == null ? ", no token" : ", with token") + "]";
     }
 
-    /** The gateway's control API, such as {@code http://127.0.0.1:7600} (the default). */
+    /**
+     * Trust a gateway whose certificate the project CA in {@code caPemFile} issued (PEM, such as
+     * {@code ca.pem} from {@code fedgrid pki init} or a gateway's TLS directory), and no other;
+     * the certificate must also name the URL's host. Default: the JDK's trust store.
+     *
+     * @throws InvalidRequestException with code {@code INVALID_CA_FILE} when the file is missing or
+     *     holds no certificate
+     */
+    public Builder trustCa(Path caPemFile) {
+      this.ssl = GatewayTrust.trusting(Objects.requireNonNull(caPemFile, "caPemFile"));
+      return this;
+    }
+
+    /** The TLS context for {@code https://} gateways, instead of {@link #trustCa(Path)}; null for the JDK's default. */
+    public Builder sslContext(SSLContext context) {
+      this.ssl = context;
+      return this;
+    }
+
+    /** The gateway's control API, such as {@code https://127.0.0.1:7600} (the default). */
     public Builder baseUri(URI baseUri) {
       this.baseUri = Objects.requireNonNull(baseUri, "baseUri");
       return this;
@@ -904,7 +972,7 @@ public final class FedGridClient implements AutoCloseable {
       try {
         return baseUri(URI.create(Objects.requireNonNull(baseUri, "baseUri").strip()));
       } catch (IllegalArgumentException e) {
-        throw new InvalidRequestException("INVALID_GATEWAY_URL", "'" + baseUri + "' is not a URL; use for example http://127.0.0.1:7600");
+        throw new InvalidRequestException("INVALID_GATEWAY_URL", "'" + baseUri + "' is not a URL; use for example https://127.0.0.1:7600");
       }
     }
 
@@ -930,7 +998,7 @@ public final class FedGridClient implements AutoCloseable {
       String scheme = baseUri.getScheme();
       if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || baseUri.getHost() == null) {
         throw new InvalidRequestException(
-            "INVALID_GATEWAY_URL", "the gateway URL '" + baseUri + "' must be http:// or https:// with a host, for example http://127.0.0.1:7600");
+            "INVALID_GATEWAY_URL", "the gateway URL '" + baseUri + "' must be http:// or https:// with a host, for example https://127.0.0.1:7600");
       }
       if (baseUri.getQuery() != null || baseUri.getFragment() != null) {
         throw new InvalidRequestException("INVALID_GATEWAY_URL", "the gateway URL '" + baseUri + "' must not have a query or fragment");

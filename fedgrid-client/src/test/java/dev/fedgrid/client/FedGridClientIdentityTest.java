@@ -54,11 +54,11 @@ class FedGridClientIdentityTest {
   }
 
   private static FedGridClient anonymous() {
-    return FedGridClient.builder().baseUri(grid.uri()).build();
+    return grid.clientBuilder().build();
   }
 
   private static FedGridClient withToken(String token) {
-    return FedGridClient.builder().baseUri(grid.uri()).token(token).build();
+    return grid.clientBuilder().token(token).build();
   }
 
   /** Creates {@code name} with {@code role} and the test password. */
@@ -81,7 +81,7 @@ class FedGridClientIdentityTest {
   @Test
   void everyCallCarriesTheBearerTokenAndTheClientNeverShowsIt() throws Exception {
     String token = grid.owner().token();
-    try (var relay = new FlakyRelay(grid.uri(), Break.NONE, 0);
+    try (var relay = new FlakyRelay(grid, Break.NONE, 0);
         var c = FedGridClient.builder().baseUri(relay.uri()).token(token).build()) {
       c.me();
       c.nodes();
@@ -90,7 +90,7 @@ class FedGridClientIdentityTest {
       assertThat(c.toString()).contains(relay.uri().toString()).doesNotContain(token);
       assertThat(FedGridClient.builder().token(token).toString()).doesNotContain(token);
     }
-    try (var relay = new FlakyRelay(grid.uri(), Break.NONE, 0);
+    try (var relay = new FlakyRelay(grid, Break.NONE, 0);
         var c = FedGridClient.builder().baseUri(relay.uri()).build()) {
       c.health();
       assertThat(relay.requests()).singleElement().satisfies(r -> assertThat(r.headers()).doesNotContainKey("Authorization"));

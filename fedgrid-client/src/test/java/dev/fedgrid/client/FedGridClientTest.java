@@ -91,7 +91,7 @@ class FedGridClientTest {
   void submitsAJobThatTheGatewayRunsToTheEnd() throws Exception {
     JobSpec spec = TestGrid.spec("submitted", 1, 2);
     Job job;
-    try (var relay = new FlakyRelay(grid.uri(), Break.NONE, 0);
+    try (var relay = new FlakyRelay(grid, Break.NONE, 0);
         var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       job = c.submitJob(spec);
       assertThat(relay.requests()).singleElement().satisfies(r -> {
@@ -353,7 +353,7 @@ class FedGridClientTest {
     try (var c = FedGridClient.builder().baseUri("http://example.org:7600///").build()) {
       assertThat(c.baseUri()).isEqualTo(URI.create("http://example.org:7600"));
     }
-    try (var c = FedGridClient.builder().baseUri(grid.uri() + "/").token(grid.owner().token()).build()) {
+    try (var c = grid.clientBuilder().baseUri(grid.uri() + "/").token(grid.owner().token()).build()) {
       assertThat(c.health().status()).as("a trailing slash still reaches the API").isEqualTo("ok");
     }
   }
@@ -418,7 +418,7 @@ class FedGridClientTest {
   @Test
   void watchResumesADroppedStreamWithLastEventId() throws Exception {
     List<JobEventView> all = watch(client, trained.id(), 0);
-    try (var relay = new FlakyRelay(grid.uri(), Break.DROP, 2);
+    try (var relay = new FlakyRelay(grid, Break.DROP, 2);
         var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       assertThat(watch(c, trained.id(), 0)).as("nothing lost, nothing twice").containsExactlyElementsOf(all);
       assertThat(relay.streams())
@@ -430,7 +430,7 @@ class FedGridClientTest {
   @Test
   void watchReconnectsWhenTheStreamEndsBeforeTheJob() throws Exception {
     Job waiting = queued("watched");
-    try (var relay = new FlakyRelay(grid.uri(), Break.END, 1);
+    try (var relay = new FlakyRelay(grid, Break.END, 1);
         var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       CompletableFuture<List<JobEventView>> watching = CompletableFuture.supplyAsync(() -> watch(c, waiting.id(), 0));
       while (relay.streams().size() < 2) {
@@ -446,7 +446,7 @@ class FedGridClientTest {
   @Test
   void watchOfAnUnknownJobFailsAtOnce() throws Exception {
     JobId id = JobId.random();
-    try (var relay = new FlakyRelay(grid.uri(), Break.NONE, 0);
+    try (var relay = new FlakyRelay(grid, Break.NONE, 0);
         var c = FedGridClient.builder().baseUri(relay.uri()).token(grid.owner().token()).build()) {
       assertThatThrownBy(() -> c.watch(id, 0, e -> {})).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.code()).isEqualTo("JOB_NOT_FOUND"));
       assertThat(relay.requests()).hasSize(1);

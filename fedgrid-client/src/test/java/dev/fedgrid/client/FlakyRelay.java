@@ -55,13 +55,17 @@ final class FlakyRelay implements AutoCloseable {
   private final Break fault;
   private final long afterSeq;
   private final AtomicBoolean broken = new AtomicBoolean();
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http;
   private final HttpServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
 
-  /** Relays to {@code gateway}, breaking the first event stream as {@code fault} says after event {@code afterSeq}. */
-  FlakyRelay(URI gateway, Break fault, long afterSeq) throws IOException {
-    this.gateway = gateway;
+  /**
+   * Relays (in plain HTTP on loopback) to {@code grid}'s gateway over HTTPS, breaking the first
+   * event stream as {@code fault} says after event {@code afterSeq}.
+   */
+  FlakyRelay(TestGrid grid, Break fault, long afterSeq) throws IOException {
+    this.gateway = grid.uri();
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(GatewayTrust.trusting(grid.caFile())).build();
     this.fault = fault;
     this.afterSeq = afterSeq;
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

@@ -43,7 +43,7 @@ class GovernanceClientTest {
     grid = TestGrid.start(dir);
     owner = grid.client();
     owner.createUser("ana", "data-scientist", PASSWORD);
-    ana = FedGridClient.builder().baseUri(grid.uri()).build().login("ana", PASSWORD);
+    ana = grid.clientBuilder().build().login("ana", PASSWORD);
   }
 
   @AfterAll

@@ -41,7 +41,7 @@ class MarketClientTest {
     grid = TestGrid.start(dir);
     owner = grid.client();
     owner.createUser("ana", "data-scientist", PASSWORD);
-    ana = FedGridClient.builder().baseUri(grid.uri()).build().login("ana", PASSWORD);
+    ana = grid.clientBuilder().build().login("ana", PASSWORD);
   }
 
   @AfterAll

@@ -17,11 +17,15 @@ import dev.fedgrid.ml.TrainingEngine;
 import dev.fedgrid.node.DatasetOption;
 import dev.fedgrid.node.NodeConfig;
 import dev.fedgrid.node.NodeDaemon;
+import dev.fedgrid.security.CertificateRole;
+import dev.fedgrid.security.IssueRequest;
+import dev.fedgrid.security.ProjectCa;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +42,10 @@ import java.util.Map;
  * Gateway#OWNER_CREDENTIAL_FILE} in the gateway's data directory. Each node enrols with a join
  * token the owner issued for its name.
  *
+ * <p>It runs on TLS, as gateways do by default: a throw-away project CA under the test's directory
+ * issues the gateway's certificate (for {@code localhost} and {@code 127.0.0.1}) and each node's;
+ * the control API is HTTPS ({@link #uri()}) and clients from {@link #clientBuilder()} trust the CA.
+ *
  * <p>Start one per test class; closing it stops the nodes, then the gateway. Not thread-safe.
  */
 final class TestGrid implements AutoCloseable {
@@ -46,6 +54,7 @@ final class TestGrid implements AutoCloseable {
   static final Map<String, Double> METRICS = Map.of("accuracy", 0.875, "loss", 0.25);
 
   private final Gateway gateway;
+  private final ProjectCa ca;
   private final List<NodeDaemon> nodes = new ArrayList<>();
   private final Owner owner;
   private final FedGridClient client;
@@ -58,18 +67,27 @@ final class TestGrid implements AutoCloseable {
     }
   }
 
-  private TestGrid(Gateway gateway, Owner owner) {
+  private TestGrid(Gateway gateway, ProjectCa ca, Owner owner) {
     this.gateway = gateway;
+    this.ca = ca;
     this.owner = owner;
-    this.client = FedGridClient.builder().baseUri(uri()).token(owner.token()).timeout(Duration.ofSeconds(20)).build();
+    this.client = clientBuilder().token(owner.token()).timeout(Duration.ofSeconds(20)).build();
+  }
+
+  /** A throw-away project CA in {@code dir} with a gateway certificate for localhost and 127.0.0.1. */
+  static ProjectCa pki(Path dir) {
+    ProjectCa ca = ProjectCa.create(dir, "Test CA", Duration.ofDays(30), InstantSource.system());
+    ca.issue(IssueRequest.of(CertificateRole.GATEWAY, "gw").withValidity(Duration.ofDays(1)));
+    return ca;
   }
 
   /** Starts a gateway alone under {@code dir}, with no nodes. */
   static TestGrid gatewayOnly(Path dir) throws Exception {
     var timing = new CoordinatorOptions(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(100));
-    Gateway gateway = Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing));
+    ProjectCa ca = pki(dir.resolve("pki"));
+    Gateway gateway = Gateway.start(new GatewayConfig(dir.resolve("gateway"), "127.0.0.1", 0, 0, timing).withTls(ca.directory().resolve("gateway/gw")));
     try {
-      return new TestGrid(gateway, owner(dir.resolve("gateway")));
+      return new TestGrid(gateway, ca, owner(dir.resolve("gateway")));
     } catch (Exception | Error e) {
       gateway.close();
       throw e;
@@ -95,6 +113,7 @@ final class TestGrid implements AutoCloseable {
             .dataset(DatasetOption.parse("name=" + DATASET + ",path=" + csv + ",label=benign,tags=medical,visibility=public"))
             .pollWait(Duration.ofSeconds(2))
             .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+            .tlsDir(grid.ca.issue(IssueRequest.of(CertificateRole.NODE, name).withValidity(Duration.ofDays(1))).directory())
             .build();
         grid.nodes.add(NodeDaemon.start(config, engine));
       }
@@ -106,9 +125,19 @@ final class TestGrid implements AutoCloseable {
     }
   }
 
-  /** The control API. */
+  /** The control API, on HTTPS. */
   URI uri() {
-    return URI.create("http://127.0.0.1:" + gateway.controlPort());
+    return URI.create("https://127.0.0.1:" + gateway.controlPort());
+  }
+
+  /** The project CA's certificate, which the gateway's comes from. */
+  Path caFile() {
+    return ca.directory().resolve("ca.pem");
+  }
+
+  /** A client builder for the control API that trusts the grid's CA, without a token. */
+  FedGridClient.Builder clientBuilder() {
+    return FedGridClient.builder().baseUri(uri()).trustCa(caFile());
   }
 
   /** A client of the control API with the owner's token, closed with the grid. */

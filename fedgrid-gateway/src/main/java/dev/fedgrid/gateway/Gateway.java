@@ -37,9 +37,11 @@ public final class Gateway implements AutoCloseable {
   private final Coordinator coordinator;
   private final FleetServer fleet;
   private final ControlServer control;
+  private final boolean tls;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
-  private Gateway(SqlDatabase db, Coordinator coordinator, FleetServer fleet, ControlServer control) {
+  private Gateway(SqlDatabase db, Coordinator coordinator, FleetServer fleet, ControlServer control, boolean tls) {
+    this.tls = tls;
     this.db = db;
     this.coordinator = coordinator;
     this.fleet = fleet;
@@ -47,8 +49,9 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Opens the state in {@code config.dataDir()}, resumes running jobs and starts both APIs; the
-   * fleet API on mutual TLS when {@code config.fleetTlsDir()} is given. On the first start (no
+   * Opens the state in {@code config.dataDir()}, resumes running jobs and starts both APIs: with
+   * {@code config.tlsDir()} the fleet API on mutual TLS and the control API on HTTPS, without it
+   * both in plaintext, with a warning in the log. On the first start (no
    * users yet) it creates the user {@code owner}, prints {@code OWNER_CREDENTIAL user=owner
    * password=… token=…} as one line on standard output and writes the same to {@value
    * #OWNER_CREDENTIAL_FILE} in the data directory (readable by the owner only); the log says where,
@@ -63,7 +66,12 @@ public final class Gateway implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the gateway data directory " + config.dataDir(), e);
     }
-    TlsMaterial fleetTls = config.fleetTlsDir().map(dir -> TlsMaterial.load(dir, InstantSource.system()).requireServerAuth()).orElse(null);
+    TlsMaterial tls = config.tlsDir().map(dir -> TlsMaterial.load(dir, InstantSource.system()).requireServerAuth()).orElse(null);
+    if (tls == null) {
+      log.warn("INSECURE: TLS is off; the control API (passwords, tokens, models) and the fleet API (model parameters, node tokens) "
+          + "are served in plaintext on {}, and any process that reaches the fleet port may pose as a node. Start with a TLS "
+          + "directory ('fedgrid pki issue gateway NAME') outside tests on a trusted machine", config.host());
+    }
     Clock clock = Clock.systemUTC();
     SqlDatabase db = SqlDatabase.sqlite(config.dataDir().resolve("gateway.db"));
     Coordinator coordinator = null;
@@ -75,10 +83,12 @@ public final class Gateway implements AutoCloseable {
       coordinator.start();
       fleet = FleetServer.start(
           coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build(),
-          fleetTls);
-      ControlServer control = services.controlServer(coordinator).host(config.host()).port(config.controlPort()).corsOrigins(config.corsOrigins()).start();
-      log.info("gateway started: control API http://{}:{}, fleet API {}:{}, state in {}", config.host(), control.port(), config.host(), fleet.port(), config.dataDir());
-      return new Gateway(db, coordinator, fleet, control);
+          tls);
+      ControlServer control =
+          services.controlServer(coordinator).host(config.host()).port(config.controlPort()).corsOrigins(config.corsOrigins()).tls(tls).start();
+      log.info("gateway started: control API {}://{}:{}, fleet API {}:{} ({}), state in {}", tls == null ? "http" : "https", config.host(), control.port(),
+          config.host(), fleet.port(), tls == null ? "plaintext" : "mutual TLS", config.dataDir());
+      return new Gateway(db, coordinator, fleet, control, tls != null);
     } catch (RuntimeException e) {
       if (fleet != null) fleet.close();
       if (coordinator != null) coordinator.close();
@@ -107,6 +117,11 @@ public final class Gateway implements AutoCloseable {
     System.out.flush();
     log.warn("first start: created user '{}' with every permission; its password and API token are printed above and in {} "
         + "(readable only by you). Store them safely, then delete that file; change the password with `fedgrid user passwd`.", credential.user(), file);
+  }
+
+  /** Whether both APIs run on TLS: the fleet API on mutual TLS, the control API on HTTPS. */
+  public boolean tls() {
+    return tls;
   }
 
   public int controlPort() {

@@ -39,7 +39,8 @@ import java.util.Optional;
  * @param clock the time source deadlines are measured with (default: the system clock)
  * @param tlsDir the directory of this node's certificate, key and the project CA ({@code fedgrid
  *     pki issue node NAME}); when present the node dials the gateway over mutual TLS and checks
- *     its certificate and host name, when empty (the default, for now) it dials in plaintext
+ *     its certificate and host name; when empty it dials in plaintext and logs a warning ({@code
+ *     fedgrid node start} allows that only with {@code --insecure})
  * @param joinToken the single-use join token ({@code fgj_...}, from {@code fedgrid node join-token
  *     create}) a new node enrols with; needed only while the node has no saved identity the
  *     gateway knows, and never logged ({@link #toString()} leaves it out)
@@ -258,7 +259,7 @@ public record NodeConfig(
       return this;
     }
 
-    /** Dial the gateway over mutual TLS with the material in {@code dir}; null dials in plaintext. */
+    /** Dial the gateway over mutual TLS with the material in {@code dir}; null (the default) dials in plaintext, with a warning. */
     public Builder tlsDir(Path dir) {
       this.tlsDir = dir;
       return this;

@@ -133,6 +133,10 @@ public final class NodeDaemon implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     // the TLS files first: a wrong one fails in milliseconds, before datasets and the engine load
     TlsMaterial tls = config.tlsDir().map(dir -> TlsMaterial.load(dir, config.clock())).orElse(null);
+    if (tls == null) {
+      LOG.warn("INSECURE: TLS is off; this node dials {} in plaintext, so its token and the model parameters cross the network readable by anyone,"
+          + " and it cannot tell the gateway from an impostor. Give it a TLS directory ('fedgrid pki issue node NAME')", config.gateway());
+    }
     var loaded = new LinkedHashMap<String, DatasetLoader.Loaded>();
     for (DatasetOption option : config.datasets()) {
       DatasetLoader.Loaded d = loader.load(option);
@@ -447,6 +451,9 @@ public final class NodeDaemon implements AutoCloseable {
     String alert = "";
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof CertificateException) return ": " + t.getMessage();
+      if (t instanceof SSLException && t.getMessage() != null && t.getMessage().contains("not an SSL/TLS record")) {
+        return ": the gateway does not speak TLS (it runs with --insecure); start it with its --tls-dir, or start this node with --insecure too";
+      }
       if (t instanceof SSLException && t.getMessage() != null) alert = ": " + t.getMessage();
     }
     return alert;

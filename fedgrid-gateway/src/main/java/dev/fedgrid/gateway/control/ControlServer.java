@@ -12,8 +12,11 @@ import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.market.Market;
 import dev.fedgrid.gateway.privacy.PrivacyBudgets;
+import dev.fedgrid.gateway.reports.JobReports;
 import dev.fedgrid.gateway.requests.HeldResults;
 import dev.fedgrid.gateway.requests.ReleaseRequests;
+import dev.fedgrid.security.TlsMaterial;
+import io.helidon.common.tls.Tls;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.webserver.WebServer;
@@ -22,6 +25,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -127,6 +131,7 @@ public final class ControlServer implements AutoCloseable {
     private DatasetAccess datasets;
     private Market market;
     private List<String> corsOrigins = List.of();
+    private TlsMaterial tls;
 
     private Builder(GatewayControl control, IdentityService identity) {
       this.control = Objects.requireNonNull(control, "control");
@@ -201,6 +206,19 @@ public final class ControlServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Serve HTTPS with {@code tls}'s gateway certificate and key (clients check it against the
+     * project CA and the host they dial; they present no certificate); null (the default) serves
+     * plain HTTP.
+     *
+     * @throws dev.fedgrid.api.InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when
+     *     {@code tls} holds no gateway (server) certificate
+     */
+    public Builder tls(TlsMaterial tls) {
+      this.tls = tls == null ? null : tls.requireServerAuth();
+      return this;
+    }
+
     /** How often idle event streams send a comment (default 15 s). */
     Builder heartbeat(Duration heartbeat) {
       this.heartbeat = Objects.requireNonNull(heartbeat, "heartbeat");
@@ -220,16 +238,12 @@ public final class ControlServer implements AutoCloseable {
       if (adminApp) AdminApp.register(routing);
       for (Route route : routes) routing.route(route.method(), route.path(), guarded(authorized(identity, route)));
       routing.any(guarded((req, res) -> noRoute(routes, req)));
-      WebServer server =
-          WebServer.builder()
-              .host(host)
-              .port(port)
-              .shutdownGracePeriod(Duration.ofMillis(500))
-              .routing(routing)
-              .build()
-              .start();
-      LOG.info("control API listening on http://{}:{}/api/v1", host, server.port());
-      if (adminApp) LOG.info("admin app on http://{}:{}{}/", host, server.port(), AdminApp.PATH);
+      var web = WebServer.builder().host(host).port(port).shutdownGracePeriod(Duration.ofMillis(500)).routing(routing);
+      if (tls != null) web.tls(Tls.builder().privateKey(tls.privateKey()).privateKeyCertChain(tls.chain()).build());
+      WebServer server = web.build().start();
+      String scheme = tls == null ? "http" : "https";
+      LOG.info("control API listening on {}://{}:{}/api/v1{}", scheme, host, server.port(), tls == null ? " (plaintext)" : " (TLS as " + tls + ")");
+      if (adminApp) LOG.info("admin app on {}://{}:{}{}/", scheme, host, server.port(), AdminApp.PATH);
       return new ControlServer(server, routes);
     }
   }
@@ -277,7 +291,8 @@ public final class ControlServer implements AutoCloseable {
    */
   private static List<Route> routes(Builder s) {
     String b = ControlHandlers.BASE;
-    var h = new ControlHandlers(s.releases == null ? s.control : new HeldResults(s.control, s.releases), s.heartbeat);
+    GatewayControl shown = s.releases == null ? s.control : new HeldResults(s.control, s.releases);
+    var h = new ControlHandlers(shown, s.heartbeat);
     var id = new IdentityHandlers(s.identity);
     var routes = new ArrayList<Route>(List.of(
         new Route(Method.POST, b + "/login", Access.PUBLIC, id::login),
@@ -314,6 +329,7 @@ public final class ControlServer implements AutoCloseable {
     if (s.audit != null) routes.addAll(new AuditHandlers(s.audit, s.heartbeat).routes());
     if (s.datasets != null) routes.addAll(new GrantHandlers(s.datasets).routes());
     if (s.market != null) routes.addAll(new MarketHandlers(s.market).routes());
+    routes.addAll(new ReportHandlers(new JobReports(shown, s.releases, s.audit, InstantSource.system())).routes());
     return List.copyOf(routes);
   }
 

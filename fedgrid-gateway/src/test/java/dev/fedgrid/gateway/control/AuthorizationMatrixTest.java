@@ -106,6 +106,8 @@ class AuthorizationMatrixTest {
     row("GET /api/v1/jobs/{id}/events", "AHAAH");
     row("GET /api/v1/jobs/{id}/model", "DHDAH"); // of a private job whose release was approved
     row("GET /api/v1/jobs/{id}/model/spec", "AHAAH"); // likewise
+    row("GET /api/v1/jobs/{id}/report", "AHAAH"); // of a held private job: held metrics are left out, not refused
+    row("GET /api/v1/jobs/{id}/report/charts/{chart}", "AHAAH");
     row("GET /api/v1/nodes", "AADDA");
     row("GET /api/v1/nodes/{id}", "AADDA");
     row("POST /api/v1/nodes/join-tokens", "AADDD");
@@ -357,6 +359,8 @@ class AuthorizationMatrixTest {
         services.releases().approve(principals.get("compliance-officer"), services.releases().file(principals.get("data-scientist"), job, "a paper").id(), "fine");
         path = path.replace("{id}", job.id().value());
       }
+      case "GET /api/v1/jobs/{id}/report" -> path = path.replace("{id}", finishedPrivateJob().id().value());
+      case "GET /api/v1/jobs/{id}/report/charts/{chart}" -> path = path.replace("{id}", finishedPrivateJob().id().value()).replace("{chart}", "metrics.png");
       case "GET /api/v1/nodes/{id}" -> path = path.replace("{id}", node.value());
       case "POST /api/v1/nodes/join-tokens" -> body = "{\"name\": \"node" + n + "\", \"expiresInHours\": 1}";
       case "DELETE /api/v1/nodes/join-tokens/{id}" ->
