@@ -3,21 +3,17 @@ package dev.fedgrid.cli;
 import dev.fedgrid.api.ConflictException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.UnavailableException;
-import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.Layer;
 import dev.fedgrid.api.model.ModelSpec;
-import dev.fedgrid.api.model.Optimizer;
-import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import dev.fedgrid.client.FedGridClient;
 import dev.fedgrid.client.JobEventView;
-import dev.fedgrid.client.ModelPresets;
 import dev.fedgrid.client.Page;
 import dev.fedgrid.core.dp.DpAccounting;
 import java.io.PrintStream;
@@ -94,95 +90,18 @@ public final class JobCommand implements Runnable {
         "  fedgrid job submit --dataset heart --model logistic --rounds 5 --dp-noise 4 --dp-mode local --strategy fedmedian"
       })
   static final class Submit extends ClientCommand {
-    private static final List<String> STRATEGIES = List.of(
-        "fedavg", "fedprox", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "fedmedian", "fedtrimmedavg", "krum", "multikrum", "bulyan");
-    private static final List<String> BYZANTINE = List.of("krum", "multikrum", "bulyan");
-
     @Option(names = "--dataset", required = true, paramLabel = "NAME", split = ",",
         description = "A dataset name or id to train on; repeat or separate with commas for several. Every online node holding one takes part. Required.")
     List<String> datasets;
 
-    @Option(names = "--model", required = true, paramLabel = "MODEL",
-        description = "logistic, mlp:<width>,<width>..., cnn, or @path/to/spec.json. Required.")
-    String model;
+    @Mixin JobOptions options;
 
     @Option(names = "--name", paramLabel = "NAME", description = "A label for people. Default: the first dataset's name and the model.")
     String name;
 
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "10", description = "Federated rounds. Default: ${DEFAULT-VALUE}.")
-    int rounds;
-
-    @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "fedavg",
-        description = "How updates are combined: fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, or the Byzantine-robust fedmedian, fedtrimmedavg, krum, multikrum or bulyan. Default: ${DEFAULT-VALUE}.")
-    String strategy;
-
-    @Option(names = "--mu", paramLabel = "MU", description = "FedProx proximal coefficient (only with --strategy fedprox). Default: 0.01.")
-    Double mu;
-
-    @Option(names = "--server-lr", paramLabel = "LR",
-        description = "Server learning rate of fedavgm (default 1.0) or eta of fedadam, fedyogi, fedadagrad (default 0.01).")
-    Double serverLr;
-
     @Option(names = "--byzantine", paramLabel = "F",
         description = "Faulty nodes to tolerate with krum, multikrum or bulyan; rounds then need more than 2F+2 updates (4F+3 for bulyan). Default: 0.")
     Integer byzantine;
-
-    @Option(names = "--trim", paramLabel = "BETA", description = "Fraction of values cut from each end by fedtrimmedavg, in [0, 0.5). Default: 0.2.")
-    Double trim;
-
-    @Option(names = "--select", paramLabel = "M", description = "Updates multikrum averages. Default: the round's updates minus --byzantine.")
-    Integer select;
-
-    @Option(names = "--dp-noise", paramLabel = "Z",
-        description = "Differential privacy (central DP-FedAvg with --strategy fedavg, or local with --dp-mode local): noise standard deviation over the clip norm, in (0, 100]. Larger spends less epsilon. Default: no differential privacy.")
-    Double dpNoise;
-
-    @Option(names = "--dp-mode", paramLabel = "MODE",
-        description = "Who adds the noise (only with --dp-noise): central (the gateway, DP-FedAvg, fedavg only) or local (each node noises its own update before sending it, so the guarantee holds against the gateway; any strategy). Default: central.")
-    String dpMode;
-
-    @Option(names = "--sample-fraction", paramLabel = "Q",
-        description = "Probability in (0, 1] that each eligible node is asked to train in a round, drawn independently per round (Poisson sampling); with central DP a smaller Q spends less epsilon. A round whose draw has fewer than --min-nodes fails the job. Default: 1 (every node in every round).")
-    Double sampleFraction;
-
-    @Option(names = "--dp-clip", paramLabel = "C",
-        description = "L2 norm each node's update is clipped to (only with --dp-noise). Default: 1.0, or 0.1 as the initial clip norm with --dp-adaptive.")
-    Double dpClip;
-
-    @Option(names = "--dp-adaptive",
-        description = "Adapt the clip norm to the median update norm (Andrew et al. 2021; only with --dp-noise; rounds then need more than 10 x Z nodes). Default: false.")
-    boolean dpAdaptive;
-
-    @Option(names = "--dp-delta", paramLabel = "D", description = "The delta of the (epsilon, delta) guarantee, in (0, 0.1) (only with --dp-noise). Default: 1e-5.")
-    Double dpDelta;
-
-    @Option(names = "--epochs", paramLabel = "N", description = "Local epochs per round on each node. Default: 1.")
-    Integer epochs;
-
-    @Option(names = "--batch-size", paramLabel = "N", description = "Local mini-batch size. Default: 32.")
-    Integer batchSize;
-
-    @Option(names = "--lr", paramLabel = "LR", description = "Local learning rate. Default: 0.1 with sgd, 0.001 with adam.")
-    Double lr;
-
-    @Option(names = "--optimizer", paramLabel = "NAME", description = "Local optimizer: sgd or adam. Default: sgd.")
-    String optimizer;
-
-    @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum in [0, 1). Default: 0.")
-    Double momentum;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Seed for initialization, shuffling and dropout. Default: 42.")
-    Long seed;
-
-    @Option(names = "--min-nodes", paramLabel = "N", description = "Fewest nodes a round may run with; the job waits until that many are online. Default: 2.")
-    Integer minNodes;
-
-    @Option(names = "--round-timeout", paramLabel = "DURATION", defaultValue = "300s", converter = DurationConverter.class,
-        description = "Deadline of each round, such as 300s, 5m or 1h. Default: ${DEFAULT-VALUE}.")
-    Duration roundTimeout;
-
-    @Option(names = "--no-standardize", description = "Do not standardize tabular features with the pooled column statistics. Default: standardize.")
-    boolean noStandardize;
 
     @Option(names = "--watch", description = "After submitting, follow the job as `fedgrid job watch` does. Default: false.")
     boolean watch;
@@ -207,38 +126,8 @@ public final class JobCommand implements Runnable {
     JobSpec spec(FedGridClient client) {
       List<String> names = datasets.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
       if (names.isEmpty()) throw new ParameterException(spec.commandLine(), "--dataset needs at least one dataset name or id");
-      StrategyConfig strategyConfig = strategy();
-      DifferentialPrivacy privacy = privacy();
-      Optimizer optimizerName = optimizer();
-      int timeoutSeconds = seconds(roundTimeout);
-      var training = new TrainingConfig(epochs, batchSize, optimizerName, lr, momentum, seed);
-      DatasetInfo first = DatasetCommand.resolveAny(client, names.getFirst());
-      ModelSpec modelSpec = ModelPresets.preset(model, first);
-      String label = name != null ? name : defaultName(names.getFirst(), model);
-      return new JobSpec(
-          label, names, modelSpec, training, strategyConfig, rounds, minNodes, timeoutSeconds, noStandardize ? Boolean.FALSE : null, null, privacy,
-          sampleFraction);
-    }
-
-    private DifferentialPrivacy privacy() {
-      if (dpNoise == null) {
-        if (dpClip != null || dpAdaptive || dpDelta != null || dpMode != null) {
-          throw new ParameterException(
-              spec.commandLine(), "--dp-clip, --dp-adaptive, --dp-delta and --dp-mode apply only with --dp-noise, which turns on differential privacy");
-        }
-        return null;
-      }
-      PrivacyMode mode = switch (dpMode == null ? "central" : dpMode.strip().toLowerCase(Locale.ROOT)) {
-        case "central" -> PrivacyMode.CENTRAL;
-        case "local" -> PrivacyMode.LOCAL;
-        default -> throw new ParameterException(spec.commandLine(), "--dp-mode is central or local, not '" + dpMode + "'");
-      };
-      String s = strategy.strip().toLowerCase(Locale.ROOT);
-      if (mode == PrivacyMode.CENTRAL && !s.equals("fedavg")) {
-        throw new ParameterException(
-            spec.commandLine(), "--dp-noise works with --strategy fedavg (central DP-FedAvg), not " + s + "; local DP (--dp-mode local) works with any strategy");
-      }
-      return new DifferentialPrivacy(dpNoise, dpClip, dpAdaptive, null, null, dpDelta, mode);
+      String label = name != null ? name : defaultName(names.getFirst(), options.model);
+      return options.spec(spec.commandLine(), label, names, byzantine, options.sampleFraction, () -> DatasetCommand.resolveAny(client, names.getFirst()));
     }
 
     /** {@code heart mlp:64-32}: letters, digits and {@code _.:/()-} only, as job names allow. */
@@ -246,58 +135,6 @@ public final class JobCommand implements Runnable {
       String raw = dataset + " " + (model.startsWith("@") ? "custom model" : model.strip());
       String clean = raw.replaceAll("[^\\p{L}\\p{N} _.:/()-]", "-");
       return clean.length() > 128 ? clean.substring(0, 128) : clean;
-    }
-
-    private Optimizer optimizer() {
-      if (optimizer == null) return null;
-      return switch (optimizer.strip().toLowerCase(Locale.ROOT)) {
-        case "sgd" -> Optimizer.SGD;
-        case "adam" -> Optimizer.ADAM;
-        default -> throw new ParameterException(spec.commandLine(), "--optimizer must be sgd or adam, got '" + optimizer + "'");
-      };
-    }
-
-    private StrategyConfig strategy() {
-      String s = strategy.strip().toLowerCase(Locale.ROOT);
-      if (!STRATEGIES.contains(s)) {
-        throw new ParameterException(spec.commandLine(), "--strategy must be one of " + String.join(", ", STRATEGIES) + ", got '" + strategy + "'");
-      }
-      if (mu != null && !s.equals("fedprox")) {
-        throw new ParameterException(spec.commandLine(), "--mu applies only to --strategy fedprox, not " + s);
-      }
-      if (serverLr != null && (s.equals("fedavg") || s.equals("fedprox"))) {
-        throw new ParameterException(spec.commandLine(), "--server-lr applies to fedavgm, fedadam, fedyogi and fedadagrad, not " + s);
-      }
-      if (byzantine != null && !BYZANTINE.contains(s)) {
-        throw new ParameterException(spec.commandLine(), "--byzantine applies to krum, multikrum and bulyan, not " + s);
-      }
-      if (trim != null && !s.equals("fedtrimmedavg")) {
-        throw new ParameterException(spec.commandLine(), "--trim applies only to --strategy fedtrimmedavg, not " + s);
-      }
-      if (select != null && !s.equals("multikrum")) {
-        throw new ParameterException(spec.commandLine(), "--select applies only to --strategy multikrum, not " + s);
-      }
-      return switch (s) {
-        case "fedprox" -> new StrategyConfig.FedProx(mu);
-        case "fedavgm" -> new StrategyConfig.FedAvgM(serverLr, null);
-        case "fedadam" -> new StrategyConfig.FedAdam(serverLr, null, null, null);
-        case "fedyogi" -> new StrategyConfig.FedYogi(serverLr, null, null, null);
-        case "fedadagrad" -> new StrategyConfig.FedAdagrad(serverLr, null);
-        case "fedmedian" -> new StrategyConfig.FedMedian();
-        case "fedtrimmedavg" -> new StrategyConfig.FedTrimmedAvg(trim);
-        case "krum" -> new StrategyConfig.Krum(byzantine);
-        case "multikrum" -> new StrategyConfig.MultiKrum(byzantine, select);
-        case "bulyan" -> new StrategyConfig.Bulyan(byzantine);
-        default -> new StrategyConfig.FedAvg();
-      };
-    }
-
-    private int seconds(Duration d) {
-      long s = d.toSeconds();
-      if (s < 1 || s > 86_400 || d.toMillis() % 1000 != 0) {
-        throw new ParameterException(spec.commandLine(), "--round-timeout must be whole seconds between 1s and 24h, got " + d.toString().substring(2).toLowerCase(Locale.ROOT));
-      }
-      return (int) s;
     }
   }
 

@@ -223,9 +223,11 @@ class CliCommandsTest {
     assertThat(job.get("state").asText()).as("three nodes are needed, two exist").isEqualTo("queued");
     JsonNode spec = job.get("spec");
     assertThat(spec.get("name").asText()).isEqualTo("cancer mlp:16-8");
-    // fixed to what "cancer" and the id matched at submission: both nodes' datasets, each once
-    assertThat(spec.get("datasets").toString())
-        .isEqualTo("[\"" + grid.dataset(CANCER, "hospital-a").id() + "\",\"" + other.id() + "\"]");
+    // fixed to what "cancer" and the id matched at submission: both nodes' datasets, each once (in
+    // registration order, which is arbitrary for two registered in the same millisecond)
+    var datasets = new java.util.ArrayList<String>();
+    spec.get("datasets").forEach(d -> datasets.add(d.asText()));
+    assertThat(datasets).containsExactlyInAnyOrder(grid.dataset(CANCER, "hospital-a").id().value(), other.id().value());
     assertThat(spec.at("/model/layers").toString())
         .isEqualTo("[{\"type\":\"dense\",\"units\":16},{\"type\":\"relu\"},{\"type\":\"dense\",\"units\":8},{\"type\":\"relu\"},{\"type\":\"dense\",\"units\":1}]");
     assertThat(spec.at("/model/loss").asText()).isEqualTo("binary_cross_entropy");
