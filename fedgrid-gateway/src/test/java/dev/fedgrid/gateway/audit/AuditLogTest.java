@@ -255,7 +255,7 @@ class AuditLogTest {
             details = r.getString(5);
           }
         }
-        var map = new TreeMap<String, String>(dev.fedgrid.gateway.json.Json.mapper().readValue(details, Map.class));
+        TreeMap<String, String> map = dev.fedgrid.gateway.json.Json.mapper().readValue(details, new com.fasterxml.jackson.core.type.TypeReference<TreeMap<String, String>>() {});
         String hash = AuditLog.hash(previous, seq, at, actor, action, target, map);
         try (PreparedStatement s = c.prepareStatement("UPDATE audit_events SET previous_hash = ?, hash = ? WHERE seq = ?")) {
           s.setString(1, previous);
