@@ -3,6 +3,7 @@ package dev.fedgrid.cli;
 import dev.fedgrid.api.ConflictException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.UnavailableException;
+import dev.fedgrid.api.job.ContributionReport;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
@@ -41,7 +42,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code fedgrid job submit|list|show|report|release|watch|cancel|delete}: federated training jobs. */
+/** {@code fedgrid job submit|list|show|contributions|report|release|watch|cancel|delete}: federated training jobs. */
 @Command(
     name = "job",
     description = "Submit training jobs, follow them live and manage them.",
@@ -49,6 +50,7 @@ import picocli.CommandLine.Spec;
       JobCommand.Submit.class,
       JobCommand.ListJobs.class,
       JobCommand.Show.class,
+      JobCommand.Contributions.class,
       JobReportCommand.class,
       RequestCommand.JobRelease.class,
       JobCommand.Watch.class,
@@ -415,6 +417,38 @@ public final class JobCommand implements Runnable {
   private static String clip(String s) {
     String line = s.lines().findFirst().orElse("");
     return line.length() > 60 ? line.substring(0, 59) + "…" : line;
+  }
+
+  // ---- contributions ----
+
+  @Command(
+      name = "contributions",
+      description = "Show what each node put into a job: examples × epochs over its completed rounds, and its share.",
+      footer = {"", "Example:", "  fedgrid job contributions job_01jd3v6q9e8r4k2m7n5p0s1t2w"})
+  static final class Contributions extends ClientCommand {
+    @Parameters(paramLabel = "ID", description = "The job's id (job_...).")
+    String id;
+
+    @Option(names = "--json", description = "Print the report as the API's JSON. Default: false.")
+    boolean json;
+
+    @Override
+    int call(FedGridClient client) {
+      ContributionReport report = client.contributions(JobId.of(id));
+      if (json) {
+        printJson(report);
+        return Main.OK;
+      }
+      PrintStream out = out();
+      out.println("job " + report.job() + ": " + report.examplesEpochs() + " examples × epochs over " + report.rounds() + " round(s)");
+      if (report.nodes().isEmpty()) return Main.OK;
+      var table = new Table("NODE", "EXAMPLES × EPOCHS", "ROUNDS", "SHARE");
+      for (ContributionReport.NodeContribution n : report.nodes()) {
+        table.row(n.node(), n.examplesEpochs(), n.rounds(), String.format(Locale.ROOT, "%.1f%%", 100 * n.share()));
+      }
+      table.print(out);
+      return Main.OK;
+    }
   }
 
   // ---- cancel and delete ----

@@ -30,6 +30,7 @@ import dev.fedgrid.api.governance.RequestState;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.job.ContributionReport;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.node.IssuedJoinToken;
@@ -329,6 +330,11 @@ public final class FedGridClient implements AutoCloseable {
   /** A job's completed rounds, in round order. */
   public List<RoundSummary> rounds(JobId id) {
     return items(request("/jobs/" + id + "/rounds").GET(), RoundSummary.class);
+  }
+
+  /** Each node's examples × epochs over a job's completed rounds and its share of the total. */
+  public ContributionReport contributions(JobId id) {
+    return send(request("/jobs/" + id + "/contributions").GET(), type(ContributionReport.class));
   }
 
   // ---- nodes and datasets ----

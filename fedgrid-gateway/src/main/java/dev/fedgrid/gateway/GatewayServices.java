@@ -74,9 +74,12 @@ public final class GatewayServices {
     return new GatewayServices(db, clock, Objects.requireNonNull(passwords, "passwords"));
   }
 
-  /** A coordinator (not started) that runs {@link #admissions()} on every submission. */
+  /**
+   * A coordinator (not started) that runs {@link #admissions()} on every submission and asks the
+   * {@link #market()} which nodes may work for a market job and where its rounds are billed.
+   */
   public Coordinator coordinator(CoordinatorOptions options) {
-    return new Coordinator(store, audit, clock, options, admissions);
+    return new Coordinator(store, audit, clock, options, admissions, market);
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.fedgrid.api.UnauthenticatedException;
 import dev.fedgrid.api.dataset.DatasetQuery;
 import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.dataset.Visibility;
+import dev.fedgrid.api.job.ContributionReport;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
@@ -101,6 +102,12 @@ final class ControlHandlers {
 
   void rounds(ServerRequest req, ServerResponse res) {
     json(res, Map.of("items", control.rounds(principal(req), jobId(req))));
+  }
+
+  /** Each node's examples × epochs over the job's completed rounds and its share; who may see the job may see it. */
+  void contributions(ServerRequest req, ServerResponse res) {
+    JobId id = jobId(req);
+    json(res, ContributionReport.of(id, control.rounds(principal(req), id)));
   }
 
   void events(ServerRequest req, ServerResponse res) throws InterruptedException {

@@ -314,6 +314,7 @@ public final class ControlServer implements AutoCloseable {
         new Route(Method.DELETE, b + "/jobs/{id}", Access.AUTHENTICATED, h::deleteJob),
         new Route(Method.POST, b + "/jobs/{id}/cancel", Access.AUTHENTICATED, h::cancelJob),
         new Route(Method.GET, b + "/jobs/{id}/rounds", Access.AUTHENTICATED, h::rounds),
+        new Route(Method.GET, b + "/jobs/{id}/contributions", Access.AUTHENTICATED, h::contributions),
         new Route(Method.GET, b + "/jobs/{id}/events", Access.AUTHENTICATED, h::events),
         new Route(Method.GET, b + "/jobs/{id}/model", Access.AUTHENTICATED, h::model),
         new Route(Method.GET, b + "/jobs/{id}/model/spec", Access.AUTHENTICATED, h::modelSpec),

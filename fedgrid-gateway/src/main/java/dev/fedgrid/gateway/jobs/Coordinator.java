@@ -51,6 +51,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -90,6 +91,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
   private final AuditLog audit;
   private final List<JobAdmission> admissions;
   private final NodeEnrolment enrolment;
+  private final JobMarket market;
   private final ConcurrentHashMap<NodeId, NodeSlot> slots = new ConcurrentHashMap<>();
   final ConcurrentHashMap<TaskId, OpenTask> tasks = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<JobId, JobRunner> runners = new ConcurrentHashMap<>();
@@ -109,18 +111,26 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
    *     admissions and {@code audit} write too, so that a submission is one transaction
    * @param audit the ledger for job events
    * @param admissions run, in order, on every submission (privacy budgets, dataset grants)
+   * @param market which nodes may work for a market job, and where its rounds are billed
    */
-  public Coordinator(SqlStateStore store, AuditLog audit, InstantSource clock, CoordinatorOptions options, List<JobAdmission> admissions) {
+  public Coordinator(
+      SqlStateStore store, AuditLog audit, InstantSource clock, CoordinatorOptions options, List<JobAdmission> admissions, JobMarket market) {
     this.store = store;
     this.db = store.database();
     this.audit = audit;
     this.clock = clock;
     this.options = options;
     this.admissions = List.copyOf(admissions);
+    this.market = java.util.Objects.requireNonNull(market, "market");
     this.enrolment = new JoinTokens(db, audit, clock); // a new node always needs a join token
   }
 
-  /** A coordinator without admissions. */
+  /** A coordinator without a market: no job is gated or billed. */
+  public Coordinator(SqlStateStore store, AuditLog audit, InstantSource clock, CoordinatorOptions options, List<JobAdmission> admissions) {
+    this(store, audit, clock, options, admissions, JobMarket.NONE);
+  }
+
+  /** A coordinator without admissions or market. */
   public Coordinator(SqlStateStore store, AuditLog audit, InstantSource clock, CoordinatorOptions options) {
     this(store, audit, clock, options, List.of());
   }
@@ -486,14 +496,58 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     slot(task.node).mailbox.add(task);
   }
 
-  /** Reserves every free, online node holding one of the plan's datasets for {@code job}. */
+  /**
+   * Reserves every free, online node holding one of the plan's datasets for {@code job}; for a
+   * market job, only nodes with an approved agreement for it.
+   */
   List<NodeId> reserveEligible(JobId job, JobPlan plan) {
     var reserved = new ArrayList<NodeId>();
-    for (NodeId node : plan.byNode().keySet()) {
+    for (NodeId node : eligible(job, plan)) {
       NodeSlot slot = slots.get(node);
       if (slot != null && slot.online(clock.instant(), options.nodeTimeout()) && slot.reserve(job)) reserved.add(node);
     }
     return reserved;
+  }
+
+  /**
+   * The nodes holding the plan's datasets that may work for {@code job}: all of them, or for a
+   * market job those with an approved agreement for it.
+   */
+  Set<NodeId> eligible(JobId job, JobPlan plan) {
+    Set<NodeId> holding = plan.byNode().keySet();
+    Optional<Set<NodeId>> approved = market.approvedNodes(job);
+    if (approved.isEmpty()) return holding;
+    var both = new java.util.LinkedHashSet<>(holding);
+    both.retainAll(approved.get());
+    return both;
+  }
+
+  /** Whether {@code job} has a demand on the market, so that only nodes with an approved agreement work for it. */
+  boolean marketJob(JobId job) {
+    return market.approvedNodes(job).isPresent();
+  }
+
+  /**
+   * Records a completed round and bills it in one transaction (the round, its checkpoint, its usage
+   * and debit notes commit together, so a round re-run after a restart is never billed twice).
+   *
+   * @return the market's notices, for the job's event log
+   */
+  List<JobMarket.Notice> completeRound(Job job, RoundSummary summary, Checkpoint checkpoint) {
+    return db.transact("record and bill round " + summary.round() + " of job " + job.id(), () -> {
+      store.completeRound(job, summary, checkpoint);
+      return market.meter(summary);
+    });
+  }
+
+  /** Closes a job's billing once it ended; a failure to invoice is logged and does not change the job. */
+  void billingEnded(JobId job, String how) {
+    try {
+      for (JobMarket.Notice n : market.jobEnded(job, how)) event(job, n.type(), n.message());
+    } catch (RuntimeException e) {
+      log.error("job={} could not be invoiced", job, e);
+      event(job, "billing_refused", "invoicing failed: " + e.getMessage());
+    }
   }
 
   /**
@@ -531,6 +585,11 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
    */
   void forgetTasks(JobId job, int keepFromRound) {
     tasks.values().removeIf(t -> t.assignment.job().equals(job) && !t.open() && t.assignment.round() < keepFromRound);
+  }
+
+  /** Whether a runner is driving {@code job} (or finishing it: billing, releasing its nodes). */
+  boolean hasRunner(JobId job) {
+    return runners.containsKey(job);
   }
 
   void runnerFinished(JobId job) {
@@ -572,13 +631,20 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
           continue;
         }
         int needed = current.spec().minNodes();
-        List<NodeId> free = plan.byNode().keySet().stream()
+        Optional<Set<NodeId>> approved = market.approvedNodes(job.id());
+        Set<NodeId> eligible = eligible(job.id(), plan);
+        if (approved.isPresent() && eligible.size() < needed) {
+          wait(current, "waiting for " + needed + " node(s) with an approved agreement: " + eligible.size() + " approved"
+              + " (the job has a demand on the market: only nodes whose provider approved an agreement for it get its tasks)");
+          continue;
+        }
+        List<NodeId> free = eligible.stream()
             .filter(n -> online(n) && (slots.get(n).reservedBy() == null || slots.get(n).reservedBy().equals(job.id())))
             .toList();
         if (free.size() < needed) {
-          long online = plan.byNode().keySet().stream().filter(this::online).count();
-          wait(current, "waiting for " + needed + " free node(s) holding " + plan.datasetNames() + ": "
-              + plan.byNode().size() + " registered, " + online + " online, " + free.size() + " free");
+          long online = eligible.stream().filter(this::online).count();
+          wait(current, "waiting for " + needed + " free node(s) holding " + plan.datasetNames() + (approved.isPresent() ? " with an approved agreement" : "")
+              + ": " + eligible.size() + (approved.isPresent() ? " approved" : " registered") + ", " + online + " online, " + free.size() + " free");
           continue;
         }
         List<NodeId> reserved = reserveEligible(job.id(), plan);

@@ -164,11 +164,12 @@ final class JobRunner {
         RoundSummary summary = new RoundSummary(id, round, started, coordinator.clock.instant(), done.participants(), done.updates(), done.examples(),
             done.failures(), done.fitMetrics(), evalMetrics, epsilon, done.contributions());
         job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics, job.owner());
-        coordinator.store.completeRound(job, summary, new Checkpoint(round, done.parameters(), strategy.state()));
+        List<JobMarket.Notice> billed = coordinator.completeRound(job, summary, new Checkpoint(round, done.parameters(), strategy.state()));
         global = done.parameters();
         coordinator.event(id, "round_completed", "round " + round + "/" + spec.rounds() + ": " + describe(evalMetrics.isEmpty() ? summary.fitMetrics() : evalMetrics)
             + " (" + done.updates() + "/" + done.participants().size() + " updates, " + done.examples() + " examples"
             + (privacy == null ? "" : "; " + privacy.progress(epsilon)) + ")");
+        for (JobMarket.Notice n : billed) coordinator.event(id, n.type(), n.message());
         log.info("job={} round={} completed: {} updates, metrics {}", id, round, done.updates(), evalMetrics);
         coordinator.forgetTasks(id, round);
       }
@@ -197,22 +198,35 @@ final class JobRunner {
       }
     } finally {
       for (NodeId n : nodes) coordinator.release(id, n);
+      if (!shuttingDown) coordinator.billingEnded(id, coordinator.job(id).state().wireName());
       coordinator.runnerFinished(id);
     }
   }
 
-  /** The nodes of this round: reserved ones still online plus newly free eligible ones. */
+  /**
+   * The nodes of this round: reserved ones still online plus newly free eligible ones. A node that
+   * is no longer eligible (its agreement for a market job ended, say at its hard cap) is released.
+   */
   private List<NodeId> participants(JobPlan plan, JobSpec spec, int round) throws InterruptedException {
     Instant deadline = coordinator.clock.instant().plusSeconds(spec.roundTimeoutSeconds());
     while (true) {
       nodes.addAll(coordinator.reserveEligible(id, plan));
+      Set<NodeId> eligible = coordinator.eligible(id, plan);
+      for (NodeId n : List.copyOf(nodes)) {
+        if (!eligible.contains(n) && plan.byNode().containsKey(n)) {
+          nodes.remove(n);
+          coordinator.release(id, n);
+        }
+      }
       List<NodeId> online = nodes.stream().filter(n -> coordinator.online(n) && plan.byNode().containsKey(n)).toList();
       if (online.size() >= spec.minNodes()) return online;
       if (!coordinator.clock.instant().isBefore(deadline)) {
+        boolean market = coordinator.marketJob(id);
         throw new dev.fedgrid.api.UnavailableException(
             "TOO_FEW_NODES",
             "round " + round + " of job " + id + " could not start: " + online.size() + " of the needed " + spec.minNodes()
-                + " node(s) online within " + spec.roundTimeoutSeconds() + " s; bring the nodes holding " + plan.datasetNames()
+                + " node(s)" + (market ? " with an approved agreement" : "") + " online within " + spec.roundTimeoutSeconds() + " s; "
+                + (market ? "approve agreements for more nodes, " : "") + "bring the nodes holding " + plan.datasetNames()
                 + " back online or lower --min-nodes (a job runs on the datasets it was submitted on)");
       }
       Thread.sleep(coordinator.options.schedulerTick());

@@ -1,6 +1,7 @@
 package dev.fedgrid.gateway.market;
 
 import dev.fedgrid.api.ConflictException;
+import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.NodeId;
@@ -8,8 +9,10 @@ import dev.fedgrid.api.NotFoundException;
 import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
+import dev.fedgrid.gateway.jobs.JobMarket;
 import dev.fedgrid.gateway.market.MarketStore.AgreementRow;
 import dev.fedgrid.gateway.market.MarketStore.AllocationRow;
 import dev.fedgrid.gateway.market.MarketStore.DemandRow;
@@ -47,6 +50,7 @@ import dev.fedgrid.market.Allocation;
 import dev.fedgrid.market.Constraint;
 import dev.fedgrid.market.Demand;
 import dev.fedgrid.market.DocumentId;
+import dev.fedgrid.market.DocumentStatus;
 import dev.fedgrid.market.Match;
 import dev.fedgrid.market.Money;
 import dev.fedgrid.market.Negotiation;
@@ -54,10 +58,13 @@ import dev.fedgrid.market.Offer;
 import dev.fedgrid.market.Party;
 import dev.fedgrid.market.PaymentCaps;
 import dev.fedgrid.market.PaymentDocument;
+import dev.fedgrid.market.PriceModel;
 import dev.fedgrid.market.Properties;
 import dev.fedgrid.market.PropertyValue;
 import dev.fedgrid.market.Proposal;
 import dev.fedgrid.market.ProposalId;
+import dev.fedgrid.market.Usage;
+import dev.fedgrid.market.UsageCounter;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -70,6 +77,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -96,9 +105,14 @@ import java.util.function.Function;
  * their expiry (the expiry is stored in its own transaction first, so it stays when the action is
  * then refused), and {@link #expireDue()} sweeps; a debit note cannot be accepted past its deadline.
  *
+ * <p><b>Market jobs.</b> As the coordinator's {@link JobMarket}, a job with a demand runs only on
+ * the nodes of its APPROVED agreements; each round is metered and billed with a debit note per
+ * agreement in the transaction that records it, an agreement is terminated before a round would
+ * take it past its hard cap, and every used agreement is invoiced when the job ends.
+ *
  * <p>Thread-safe: every operation is one database transaction.
  */
-public final class Market {
+public final class Market implements JobMarket {
   static final int DEFAULT_VALID_FOR_SECONDS = 3600;
   static final int DEFAULT_ACCEPT_WITHIN_SECONDS = 3600;
   private static final String ACTIVE = "active";
@@ -563,18 +577,145 @@ public final class Market {
       }
       List<DocumentRow> docs = store.documents(agreementId);
       Issued issued = issue.apply(payments(row, docs, allocationOf(row)));
-      PaymentDocument d = issued.document();
-      Instant deadline = d instanceof PaymentDocument.DebitNote n ? n.acceptanceDeadline() : null;
-      String justification = d instanceof PaymentDocument.Invoice i ? i.justification() : "";
-      var doc = new DocumentRow(d.id().value(), agreementId, docs.size(), kind, d.amount(), d.status(), d.issuedAt(), deadline, justification, "", null, clock.instant());
-      store.insertDocument(doc);
-      var details = new LinkedHashMap<String, String>();
-      details.put("agreement", agreementId);
-      details.put("amount", d.amount().toString());
-      if (issued.warning() != null) details.put("warning", issued.warning());
-      audit.append(caller.name(), kind + ".issued", doc.id(), details);
-      return view(doc, issued.warning());
+      return view(insert(row, docs.size(), kind, issued, caller.name(), Map.of()), issued.warning());
     });
+  }
+
+  /** Stores an issued document with its audit event ({@code <kind>.issued}); returns its row. */
+  private DocumentRow insert(AgreementRow row, int position, String kind, Issued issued, String actor, Map<String, String> more) throws SQLException {
+    PaymentDocument d = issued.document();
+    Instant deadline = d instanceof PaymentDocument.DebitNote n ? n.acceptanceDeadline() : null;
+    String justification = d instanceof PaymentDocument.Invoice i ? i.justification() : "";
+    var doc = new DocumentRow(d.id().value(), row.id(), position, kind, d.amount(), d.status(), d.issuedAt(), deadline, justification, "", null, clock.instant());
+    store.insertDocument(doc);
+    var details = new LinkedHashMap<String, String>();
+    details.put("agreement", row.id());
+    details.put("amount", d.amount().toString());
+    if (issued.warning() != null) details.put("warning", issued.warning());
+    details.putAll(more);
+    audit.append(actor, kind + ".issued", doc.id(), details);
+    return doc;
+  }
+
+  // ---- metering: the coordinator's port ----
+
+  /** For a market job, the nodes of its APPROVED agreements; empty for a job without a demand. */
+  @Override
+  public Optional<Set<NodeId>> approvedNodes(JobId job) {
+    return db.transact("read the agreements of job " + job, () -> {
+      if (!store.hasDemand(job.value())) return Optional.<Set<NodeId>>empty();
+      Set<NodeId> nodes = new TreeSet<>();
+      for (AgreementRow a : store.agreementsOfJob(job.value())) {
+        if (a.state() == AgreementState.APPROVED) nodes.add(NodeId.of(a.nodeId()));
+      }
+      return Optional.of(Set.copyOf(nodes));
+    });
+  }
+
+  /**
+   * Meters a round of a market job and bills it, inside the transaction that records the round.
+   * For each node whose update was aggregated: its examples × epochs are stored under its APPROVED
+   * agreement for the job, and a debit note (actor {@code system}) carries the price of the
+   * agreement's usage so far, {@code fixed + Σ coefficient · usage}, capped at the hard cap; past
+   * the soft cap the note comes with a {@code soft_cap} notice. Then the hard cap is kept ahead of
+   * time: when the next round, taken to use what this one used, would price the agreement above its
+   * hard cap, the agreement is terminated now (requestor side, actor {@code system}), so the node
+   * gets no task of that round.
+   */
+  @Override
+  public List<Notice> meter(RoundSummary round) {
+    String job = round.jobId().value();
+    return db.transact("bill round " + round.round() + " of job " + job, () -> {
+      if (!store.hasDemand(job)) return List.<Notice>of();
+      var byNode = new LinkedHashMap<String, AgreementRow>();
+      for (AgreementRow a : store.agreementsOfJob(job)) {
+        if (a.state() == AgreementState.APPROVED) byNode.putIfAbsent(a.nodeId(), a);
+      }
+      var notices = new ArrayList<Notice>();
+      var billed = new ArrayList<String>();
+      for (Map.Entry<NodeId, Long> c : round.contributions().entrySet()) {
+        AgreementRow a = byNode.get(c.getKey().value());
+        if (a == null) continue; // its agreement ended during the round: nothing to bill under
+        store.insertUsage(a.id(), round.round(), a.nodeId(), c.getValue(), clock.instant());
+        PriceModel price = pricing(a);
+        long used = store.usage(a.id()).examplesEpochs();
+        Money due = price.price(examplesEpochs(used));
+        Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
+        List<DocumentRow> docs = store.documents(a.id());
+        try {
+          AgreementPayments.Issued issued = payments(a, docs, allocationOf(a)).issueDebitNote(total, Duration.ofSeconds(DEFAULT_ACCEPT_WITHIN_SECONDS));
+          DocumentRow note = insert(a, docs.size(), DEBIT_NOTE, new Issued(issued.note(), issued.warning().orElse(null)), "system",
+              Map.of("round", Integer.toString(round.round()), "examplesEpochs", Long.toString(used)));
+          billed.add(a.nodeId() + " " + total + " (" + note.id() + ")");
+          issued.warning().ifPresent(w -> notices.add(new Notice("soft_cap", "round " + round.round() + ": node " + a.nodeId() + ": " + w)));
+        } catch (FedGridException e) {
+          notices.add(new Notice("billing_refused", "round " + round.round() + ": no debit note for node " + a.nodeId() + " under " + a.id() + ": " + e.getMessage()));
+        }
+        Money next = price.price(examplesEpochs(used + c.getValue()));
+        if (next.compareTo(a.hardCap()) > 0) {
+          String reason = "hard cap: " + (due.compareTo(a.hardCap()) > 0 ? "usage priced at " + due + ", billed at the hard cap " + a.hardCap()
+              : "another round like round " + round.round() + " would bring the total to " + next + ", above the hard cap " + a.hardCap());
+          terminate(a, reason);
+          notices.add(new Notice("hard_cap", "node " + a.nodeId() + " stopped after round " + round.round() + ": agreement " + a.id() + " terminated, " + reason));
+        }
+      }
+      if (!billed.isEmpty()) {
+        notices.addFirst(new Notice("debit_notes", "round " + round.round() + " billed, cumulative totals: " + String.join(", ", billed)));
+      }
+      return List.copyOf(notices);
+    });
+  }
+
+  /**
+   * Closes the billing of a market job that ended: its APPROVED agreements are terminated (requestor
+   * side, actor {@code system}) and every agreement with metered usage gets its invoice, the price of
+   * all its usage capped at the hard cap, unless one was issued already. Agreements never used get
+   * no invoice.
+   */
+  @Override
+  public List<Notice> jobEnded(JobId job, String how) {
+    return db.transact("invoice job " + job, () -> {
+      if (!store.hasDemand(job.value())) return List.<Notice>of();
+      var notices = new ArrayList<Notice>();
+      var invoiced = new ArrayList<String>();
+      for (AgreementRow a : store.agreementsOfJob(job.value())) {
+        if (a.state() == AgreementState.APPROVED) a = terminate(a, "job " + job + " " + how);
+        if (a.state() != AgreementState.TERMINATED) continue;
+        MarketStore.Metered used = store.usage(a.id());
+        List<DocumentRow> docs = store.documents(a.id());
+        boolean hasInvoice = docs.stream().anyMatch(d -> d.kind().equals(INVOICE) && d.status() != DocumentStatus.REJECTED && d.status() != DocumentStatus.CANCELLED);
+        if (used.rounds() == 0 || hasInvoice) continue;
+        Money due = pricing(a).price(examplesEpochs(used.examplesEpochs()));
+        Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
+        String justification = "metered by the gateway: " + used.examplesEpochs() + " examples × epochs over " + used.rounds() + " round(s)";
+        try {
+          PaymentDocument.Invoice invoice = payments(a, docs, allocationOf(a)).issueInvoice(total, justification);
+          insert(a, docs.size(), INVOICE, new Issued(invoice, null), "system", Map.of("examplesEpochs", Long.toString(used.examplesEpochs())));
+          invoiced.add(a.nodeId() + " " + total + " (" + invoice.id() + ")");
+        } catch (FedGridException e) {
+          notices.add(new Notice("billing_refused", "no invoice for node " + a.nodeId() + " under " + a.id() + ": " + e.getMessage()));
+        }
+      }
+      if (!invoiced.isEmpty()) notices.addFirst(new Notice("invoices", "invoiced: " + String.join(", ", invoiced)));
+      return List.copyOf(notices);
+    });
+  }
+
+  /** Terminates an APPROVED agreement on the requestor's behalf (actor {@code system}); returns its new row. */
+  private AgreementRow terminate(AgreementRow row, String reason) throws SQLException {
+    Agreement after = Agreements.transition(agreement(row), AgreementEvent.TERMINATE, Party.REQUESTOR, reason, clock.instant());
+    record(row, after, "system");
+    audit.append("system", "agreement.terminated", row.id(), Map.of("from", AgreementState.APPROVED.name(), "to", after.state().name(), "reason", reason));
+    return store.agreement(row.id()).orElseThrow();
+  }
+
+  /** The price model of an agreement: its offer's, as agreed. */
+  private PriceModel pricing(AgreementRow row) throws SQLException {
+    return MarketJson.offer(store.proposal(row.proposalId()).orElseThrow().offerTerms()).pricing();
+  }
+
+  private static Usage examplesEpochs(long count) {
+    return Usage.NONE.with(UsageCounter.EXAMPLES_EPOCHS, count);
   }
 
   /**

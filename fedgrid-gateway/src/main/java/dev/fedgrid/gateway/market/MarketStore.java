@@ -269,6 +269,20 @@ final class MarketStore {
     return all(s, MarketStore::agreementRow);
   }
 
+  /** Every agreement of {@code jobId}, in id order. */
+  List<AgreementRow> agreementsOfJob(String jobId) throws SQLException {
+    PreparedStatement s = db.statement("SELECT " + AGREEMENT_COLUMNS + " FROM market_agreements WHERE job_id = ? ORDER BY id");
+    s.setString(1, jobId);
+    return all(s, MarketStore::agreementRow);
+  }
+
+  /** Whether a demand (active or withdrawn) was ever published for {@code jobId}: it is then a market job. */
+  boolean hasDemand(String jobId) throws SQLException {
+    PreparedStatement s = db.statement("SELECT 1 FROM market_demands WHERE job_id = ? LIMIT 1");
+    s.setString(1, jobId);
+    return first(s, r -> true).isPresent();
+  }
+
   /** Ids of agreements still open (PROPOSAL or PENDING) whose expiry is at or before {@code now}. */
   List<String> dueAgreements(Instant now) throws SQLException {
     PreparedStatement s = db.statement("SELECT id FROM market_agreements WHERE state IN ('PROPOSAL', 'PENDING') AND expires_at <= ? ORDER BY id");
@@ -304,6 +318,27 @@ final class MarketStore {
     return new AgreementRow(
         r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5), r.getString(6), r.getString(7),
         AgreementState.valueOf(r.getString(8)), instant(r.getString(9)), Money.of(r.getString(10)), Money.of(r.getString(11)), instant(r.getString(12)));
+  }
+
+  // ---- metering ----
+
+  /** An agreement's metered usage: examples × epochs summed over the rounds it was metered in. */
+  record Metered(long examplesEpochs, int rounds) {}
+
+  void insertUsage(String agreementId, int round, String nodeId, long examplesEpochs, Instant at) throws SQLException {
+    PreparedStatement s = db.statement("INSERT INTO market_usage (agreement_id, round, node_id, examples_epochs, recorded_at) VALUES (?, ?, ?, ?, ?)");
+    s.setString(1, agreementId);
+    s.setInt(2, round);
+    s.setString(3, nodeId);
+    s.setLong(4, examplesEpochs);
+    s.setString(5, text(at));
+    s.executeUpdate();
+  }
+
+  Metered usage(String agreementId) throws SQLException {
+    PreparedStatement s = db.statement("SELECT COALESCE(SUM(examples_epochs), 0), COUNT(*) FROM market_usage WHERE agreement_id = ?");
+    s.setString(1, agreementId);
+    return first(s, r -> new Metered(r.getLong(1), r.getInt(2))).orElse(new Metered(0, 0));
   }
 
   // ---- allocations ----

@@ -103,6 +103,7 @@ class AuthorizationMatrixTest {
     row("DELETE /api/v1/jobs/{id}", "AHDAH");
     row("POST /api/v1/jobs/{id}/cancel", "AHDAH");
     row("GET /api/v1/jobs/{id}/rounds", "AHAAH");
+    row("GET /api/v1/jobs/{id}/contributions", "AHAAH");
     row("GET /api/v1/jobs/{id}/events", "AHAAH");
     row("GET /api/v1/jobs/{id}/model", "DHDAH"); // of a private job whose release was approved
     row("GET /api/v1/jobs/{id}/model/spec", "AHAAH"); // likewise
@@ -348,7 +349,7 @@ class AuthorizationMatrixTest {
       case "DELETE /api/v1/tokens/{id}" ->
           path = path.replace("{id}", services.identity().createToken(principals.get(caller), "t" + n, 1).info().id().value());
       case "POST /api/v1/jobs" -> body = SPEC;
-      case "GET /api/v1/jobs/{id}", "GET /api/v1/jobs/{id}/rounds", "POST /api/v1/jobs/{id}/cancel" -> path = path.replace("{id}", scientistsJob().id().value());
+      case "GET /api/v1/jobs/{id}", "GET /api/v1/jobs/{id}/rounds", "GET /api/v1/jobs/{id}/contributions", "POST /api/v1/jobs/{id}/cancel" -> path = path.replace("{id}", scientistsJob().id().value());
       case "DELETE /api/v1/jobs/{id}", "GET /api/v1/jobs/{id}/events" -> {
         Job job = scientistsJob();
         coordinator.cancelJob(principals.get("data-scientist"), job.id()); // finished: deletable, and its stream ends
