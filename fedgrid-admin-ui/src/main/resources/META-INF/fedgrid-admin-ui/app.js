@@ -12,6 +12,7 @@ const VIEWS = [
   { path: /^datasets\/([^/]+)$/, nav: 'datasets', module: './views/dataset.js' },
   { group: 'Work', label: 'Nodes', nav: 'nodes', path: /^nodes$/, module: './views/nodes.js' },
   { group: 'Governance', label: 'Requests', nav: 'requests', path: /^requests$/, module: './views/requests.js' },
+  { path: /^requests\/([^/]+)$/, nav: 'requests', module: './views/requests.js' },
   { group: 'Governance', label: 'Privacy budgets', nav: 'budgets', path: /^budgets$/, module: './views/budgets.js' },
   { group: 'Governance', label: 'Users', nav: 'users', path: /^users$/, module: './views/users.js' },
   { group: 'Governance', label: 'Roles', nav: 'roles', path: /^roles$/, module: './views/roles.js' },

@@ -1,23 +1,26 @@
 // One job: its state and settings, live charts of loss and accuracy per round, the rounds table, the
-// event log, and the cancel, download and report buttons. The page follows the job's server-sent events
+// event log, the cancel, download and report buttons, and, for the job's submitter once it has
+// finished on private data, the release request form (or the pending request). The page follows the job's server-sent events
 // (GET /jobs/{id}/events, read with fetch because it needs the Authorization header) and reloads
 // the job and its rounds whenever a round or the job's state changes.
-import { api, download, fetchBlob, followEvents } from '../api.js';
+import { api, download, fetchBlob, followEvents, session } from '../api.js';
 import { lineChart, metricSeries } from '../chart.js';
 import { h, fill, heading, errorBox, badge, table, facts, num, time, ago } from '../ui.js';
 
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const REFRESH_ON = new Set(['started', 'resumed', 'round_started', 'round_completed', 'node_failed', 'completed', 'failed', 'cancelled', 'queued']);
 
 export async function render(main, [id], { signal }) {
   const head = h('div', { id: 'job-head' });
   const actions = h('div', { class: 'actions', id: 'job-actions' });
   const notes = h('div', { id: 'job-notes', 'aria-live': 'polite' });
+  const release = h('section', { id: 'job-release' });
   const summary = h('section', { class: 'panel', id: 'job-summary' });
   const charts = h('section', { class: 'charts', id: 'job-charts' });
   const rounds = h('section', { class: 'panel', id: 'job-rounds' });
   const live = h('span', { class: 'live', id: 'job-live' }, 'connecting…');
   const log = h('ol', { class: 'events', id: 'job-events', reversed: true });
-  fill(main, head, actions, notes, summary,
+  fill(main, head, actions, notes, release, summary,
     h('h2', {}, 'Loss and accuracy per round'), charts,
     h('h2', {}, 'Rounds'), rounds,
     h('h2', {}, 'Events ', live), h('section', { class: 'panel' }, log));
@@ -27,7 +30,11 @@ export async function render(main, [id], { signal }) {
     job = jobNow;
     fill(head, heading(job.spec?.name ?? job.id, badge(job.state)),
       h('p', { class: 'id muted' }, job.id), job.message ? h('p', { class: 'job-message' }, job.message) : null);
-    renderActions(actions, notes, job, reload);
+    renderActions(actions, notes, job, reload, () => renderRelease(release, job, signal));
+    if (TERMINAL.has(job.state) && release.dataset.state !== job.state) { // once per finished state, not on every refresh
+      release.dataset.state = job.state;
+      renderRelease(release, job, signal);
+    }
     renderSummary(summary, job, roundList);
     fill(charts,
       lineChart({ title: 'Loss', series: metricSeries(roundList, 'loss') }),
@@ -71,7 +78,7 @@ export async function render(main, [id], { signal }) {
   });
 }
 
-function renderActions(actions, notes, job, reload) {
+function renderActions(actions, notes, job, reload, refreshRelease) {
   const active = job.state === 'queued' || job.state === 'running';
   const cancel = h('button', { type: 'button', id: 'job-cancel', class: 'danger', disabled: !active, onclick: async () => {
     if (!confirm(`Cancel job ${job.spec?.name ?? job.id}? Rounds already completed are kept.`)) return;
@@ -91,9 +98,76 @@ function renderActions(actions, notes, job, reload) {
       fill(notes, h('div', { class: 'notice' }, `Downloaded ${name}.`));
     } catch (e) {
       fill(notes, errorBox(e, 'download the model'));
+      if (e?.code === 'RELEASE_REQUIRED') refreshRelease();
     }
   } }, 'Download model');
   fill(actions, cancel, model, reportButton(notes, job));
+}
+
+/**
+ * The release panel, for the job's submitter once it has finished: the pending request with a link
+ * to it, or, when the job trained on a private dataset and no request is pending or approved, a
+ * form that files one (POST /jobs/{id}/release-requests {"reason"}). Empty for everyone else; the
+ * server has the last word on filing.
+ */
+async function renderRelease(panel, job, signal) {
+  if (!TERMINAL.has(job.state) || !job.owner || job.owner !== session.user()?.name) return void fill(panel);
+  try {
+    const [{ items }, held] = await Promise.all([api('/release-requests', { signal }), onPrivateData(job, signal)]);
+    const latest = items.find(r => r.job === job.id); // newest first
+    if (latest?.state === 'pending') fill(panel, pendingNotice(latest, 'is pending'));
+    else if (latest?.state === 'approved' || !held) fill(panel);
+    else fill(panel, releaseForm(panel, job, latest));
+  } catch (e) {
+    if (e?.name !== 'AbortError') fill(panel, errorBox(e, 'check whether the job\'s results are held'));
+  }
+}
+
+/** Whether any dataset of the job (by id, or by name as submitted) is private; unknown counts as yes: filing then tells. */
+async function onPrivateData(job, signal) {
+  try {
+    const found = await Promise.all((job.spec?.datasets ?? []).map(async d => (d.startsWith('ds_')
+      ? [await api(`/datasets/${encodeURIComponent(d)}`, { signal })]
+      : (await api('/datasets', { query: { name: d }, signal })).items)));
+    return found.flat().some(d => d.metadata?.visibility === 'private');
+  } catch (e) {
+    if (e?.name === 'AbortError') throw e;
+    return true;
+  }
+}
+
+function requestLink(r) {
+  return h('a', { href: `#/requests/${encodeURIComponent(r.id)}`, class: 'release-request-link' }, r.id);
+}
+
+function pendingNotice(r, what) {
+  return h('div', { class: 'notice', id: 'release-pending' },
+    'Release request ', requestLink(r), ` ${what}: a compliance officer decides whether the model and detailed metrics may leave the gateway.`,
+    r.createdAt ? ` Filed ${time(r.createdAt)}.` : '');
+}
+
+function releaseForm(panel, job, last) {
+  const reason = h('textarea', { id: 'release-reason', rows: 3, required: true, 'aria-label': 'reason for the release',
+    placeholder: 'why the results should leave the gateway (the compliance officer reads it; kept in the audit log)' });
+  const submit = h('button', { type: 'submit', id: 'release-submit' }, 'Request release');
+  const note = h('div', { id: 'release-error', 'aria-live': 'polite' });
+  return h('form', { class: 'panel', id: 'release-form', onsubmit: async e => {
+    e.preventDefault();
+    submit.disabled = true;
+    try {
+      const filed = await api(`/jobs/${encodeURIComponent(job.id)}/release-requests`, { method: 'POST', body: { reason: reason.value } });
+      fill(panel, pendingNotice(filed, 'was filed and is pending'));
+    } catch (err) {
+      const request = err?.details?.request;
+      fill(note, errorBox(err, 'file the release request'),
+        err?.code === 'REQUEST_PENDING' && request ? h('p', {}, 'See the pending request: ', requestLink({ id: request }), '.') : null);
+      submit.disabled = false;
+    }
+  } },
+    h('h2', {}, 'Request release'),
+    h('p', {}, 'This job trained on private data: its model and detailed metrics stay in the gateway until a compliance officer approves a release request.'),
+    last?.state === 'denied' ? h('p', { class: 'muted' }, 'The last request, ', requestLink(last), `, was denied${last.comment ? `: ${last.comment}` : ''}.`) : null,
+    reason, h('div', { class: 'actions' }, submit), note);
 }
 
 let reportHref = null; // the last report's blob URL, kept for its links until the next one

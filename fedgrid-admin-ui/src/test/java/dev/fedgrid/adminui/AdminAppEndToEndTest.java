@@ -61,9 +61,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * with join tokens and grants the data scientist the right to train on both halves.
  *
  * <p>The story, one step per test, in order: the data scientist logs in and watches a running
- * job's charts grow round by round and is refused the held model; the compliance officer approves
- * its release request in the app with a comment; the data scientist downloads the model through
- * the app; the officer denies a budget request in the app, finds both decisions in the audit view
+ * job's charts grow round by round and is refused the held model, then files a release request in
+ * the app; the compliance officer approves it in the app with a comment; the data scientist
+ * downloads the model through the app; the officer denies a budget request in the app, finds both decisions in the audit view
  * and verifies the chain there. Screenshots of each main view with this real data go to {@code
  * target/screenshots/e2e-*.png} and are checked to be non-blank.
  */
@@ -88,6 +88,7 @@ class AdminAppEndToEndTest {
   private static Path downloads;
   private static JobId job;
   private static List<DatasetInfo> datasets;
+  private static ReleaseRequest filed;
 
   /** The one-time owner credential of a fresh gateway, as written to its data directory. */
   record OwnerCredential(String user, String password, String token) {}
@@ -180,14 +181,39 @@ class AdminAppEndToEndTest {
 
   @Test
   @Order(2)
+  void theDataScientistFilesAReleaseRequestInTheApp() {
+    logIn(SCIENTIST);
+    open("jobs/" + job);
+    waitFor(By.id("release-form"));
+    driver.findElement(By.id("release-reason")).sendKeys("model for the oncology board's validation study");
+    driver.findElement(By.id("release-submit")).click();
+    WebElement pending = waitFor(By.id("release-pending"));
+    assertThat(pending.getText()).contains("pending");
+    filed = scientist.releaseRequests(RequestState.PENDING).stream().filter(r -> r.job().equals(job)).findFirst().orElseThrow();
+    assertThat(filed.reason()).isEqualTo("model for the oncology board's validation study");
+    assertThat(pending.findElement(By.tagName("a")).getText()).isEqualTo(filed.id().value());
+
+    // back on the page, the pending request is shown instead of the form; its link opens the request
+    open("jobs/" + job);
+    waitFor(By.id("release-pending"));
+    assertThat(driver.findElements(By.id("release-form"))).isEmpty();
+    driver.findElement(By.cssSelector("#release-pending a")).click();
+    waitReady("requests/" + filed.id().value());
+    assertThat(waitFor(By.id("release-request")).getText()).contains("oncology board").contains("pending").contains(DATASET);
+    assertThat(driver.findElements(By.cssSelector("#release-request button.approve"))).as("no approve button for the requester").isEmpty();
+  }
+
+  @Test
+  @Order(3)
   void theComplianceOfficerApprovesTheReleaseRequestWithAComment() {
-    ReleaseRequest filed = scientist.requestRelease(job, "model for the oncology board's validation study");
     logIn(OFFICER);
     open("requests");
     WebElement card = waitFor(By.cssSelector("#release-requests article[data-id='" + filed.id() + "']"));
     assertThat(card.getText()).contains(SCIENTIST).contains("oncology board");
     card.findElement(By.cssSelector("details summary")).click();
     awaitPositive("the request's context", () -> card.findElement(By.cssSelector(".review")).getText().matches("(?s).*Final metrics.*accuracy.*private.*") ? 1 : 0);
+    String review = card.findElement(By.cssSelector(".review")).getText();
+    assertThat(review).as("datasets by name, the requester's budgets").contains(DATASET).contains("privacy budgets").doesNotContain("ds_");
     screenshot("e2e-requests");
 
     card.findElement(By.tagName("textarea")).sendKeys("approved: aggregate model only, no rows leave");
@@ -200,7 +226,7 @@ class AdminAppEndToEndTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void theDataScientistThenDownloadsTheModelFromTheApp() throws Exception {
     logIn(SCIENTIST);
     open("jobs/" + job);
@@ -218,7 +244,7 @@ class AdminAppEndToEndTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void theComplianceOfficerDeniesABudgetRequestInTheApp() {
     BudgetRequest filed = scientist.requestBudget(datasets.getFirst().id(), 2.0, "a DP-FedAvg run with 50 rounds");
     logIn(OFFICER);
@@ -235,7 +261,7 @@ class AdminAppEndToEndTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void theAuditViewShowsBothDecisionsAndVerifiesTheChain() {
     logIn(OFFICER);
     open("audit");
@@ -249,7 +275,7 @@ class AdminAppEndToEndTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void everyOtherMainViewShowsTheRealGrid() {
     logIn("owner", ownerPassword());
     open("nodes");

@@ -18,7 +18,9 @@ import dev.fedgrid.sim.SimReport;
 import dev.fedgrid.sim.SimRound;
 import dev.fedgrid.sim.Simulation;
 import dev.fedgrid.sim.VirtualNodes;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -161,15 +163,23 @@ final class SimCommand implements Callable<Integer> {
     if (parallelism < 1) throw new ParameterException(cl, "--engines must be at least 1, got " + parallelism);
     err.printf(Locale.ROOT, "simulating %d rounds: %d nodes (%s), %s per round, %s; %s; %d engine(s)%n", job.rounds(), nodes, split.describe(),
         perRound != null ? "about " + perRound : q == null ? "every node" : "each with probability " + q, describe(job), faults, parallelism);
-    List<SimRound> rounds;
-    try (var engine = DjlTrainingEngine.create(parallelism)) {
+    List<SimRound.Summary> rounds;
+    List<Path> files;
+    // each round's rows go to the files as it ends: the simulation keeps no per-client detail of past rounds
+    try (var engine = DjlTrainingEngine.create(parallelism); var report = SimReport.open(out, settings(job, split, faults, parallelism))) {
       Simulation sim = CsvSimulation.of(job, dataset, split.kind(), split.alpha(), split.shards(), rowsPerNode, nodes, faults, engine, evalRows, seed());
       int total = job.rounds();
-      rounds = sim.run(r -> err.println(progress(r, total)));
+      rounds = sim.run(r -> {
+        err.println(progress(r, total));
+        try {
+          report.add(r);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      files = report.finish();
     }
-    var settings = settings(job, split, faults, parallelism);
-    List<Path> files = SimReport.write(out, settings, rounds);
-    SimRound last = rounds.getLast();
+    SimRound.Summary last = rounds.getLast();
     boolean completed = last.outcome().equals("completed") && rounds.size() == job.rounds();
     if (json) {
       var summary = new LinkedHashMap<String, Object>();

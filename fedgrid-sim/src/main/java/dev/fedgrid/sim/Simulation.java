@@ -29,6 +29,10 @@ import java.util.function.Consumer;
  * faults and work, two runs give the same rounds (central DP's noise excepted: the strategy draws it
  * from a {@code SecureRandom}).
  *
+ * <p>Memory does not grow with the per-client detail of past rounds: each round's full {@link
+ * SimRound} (contributions and failures per node) goes to the progress callback as the round ends
+ * and only its {@link SimRound.Summary} is kept.
+ *
  * <p>Like the gateway, a round that cannot aggregate (too small a draw, too few updates) ends the
  * run. Not thread-safe: one run at a time.
  */
@@ -52,8 +56,13 @@ public final class Simulation {
     this.seed = seed;
   }
 
-  /** Runs every round, telling {@code progress} of each as it ends; returns them all. */
-  public List<SimRound> run(Consumer<SimRound> progress) throws InterruptedException {
+  /**
+   * Runs every round, handing each round's full record to {@code progress} as it ends (write it out
+   * there: it is not kept).
+   *
+   * @return every round's summary, without per-client data
+   */
+  public List<SimRound.Summary> run(Consumer<SimRound> progress) throws InterruptedException {
     Strategy strategy = Strategies.create(spec.strategy(), spec.privacy(), layout);
     var clock = new VirtualClock(EPOCH);
     var fleet = new InMemoryFleet(work, faults, clock, seed);
@@ -61,7 +70,7 @@ public final class Simulation {
     parameters = Initializers.initialize(layout, spec.training().seed());
     List<NodeId> eligible = VirtualNodes.population(population);
     var local = spec.privacy() != null && spec.privacy().mode() == PrivacyMode.LOCAL ? spec.privacy() : null;
-    var rounds = new ArrayList<SimRound>();
+    var rounds = new ArrayList<SimRound.Summary>();
     for (int round = 1; round <= spec.rounds(); round++) {
       var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local);
       Instant start = clock.instant();
@@ -84,7 +93,7 @@ public final class Simulation {
         case RoundOutcome.SampleTooSmall s ->
             new SimRound(round, "sample-too-small", s.sampled(), 0, 0, 0, List.of(), Map.of(), Map.of(), null, virtual, wall, heap, Map.of());
       };
-      rounds.add(r);
+      rounds.add(r.summary());
       progress.accept(r);
       if (!(outcome instanceof RoundOutcome.Completed)) break;
     }

@@ -24,10 +24,12 @@ class SimulationTest {
     var data = CsvDatasetReader.read(Path.of("../data/breast_cancer_wisconsin.csv"), CsvOptions.of("cancer", "benign"));
     var spec = new JobSpec("sim", List.of("cancer"), ModelSpec.logisticRegression(), new TrainingConfig(1, 16, null, 0.1, null, 7L), null, 3, 10, 60, true);
     var faults = new FaultPlan(0.05, 0, 0, 0.02, Attack.parse("sign-flip"), 50, 42);
-    List<SimRound> rounds;
+    var rounds = new java.util.ArrayList<SimRound>();
+    List<SimRound.Summary> kept;
     try (var engine = DjlTrainingEngine.create(2)) {
-      rounds = CsvSimulation.of(spec, data, Population.Split.IID, 0.5, 2, 16, 50, faults, engine, 16, 42).run(r -> {});
+      kept = CsvSimulation.of(spec, data, Population.Split.IID, 0.5, 2, 16, 50, faults, engine, 16, 42).run(rounds::add);
     }
+    assertThat(kept).isEqualTo(rounds.stream().map(SimRound::summary).toList());
     List<Path> files = SimReport.write(dir, Map.of("seed", "42"), rounds);
 
     assertThat(rounds).extracting(SimRound::outcome).containsOnly("completed");
@@ -52,9 +54,10 @@ class SimulationTest {
     try (var engine = DjlTrainingEngine.create(2)) {
       var a = CsvSimulation.of(spec, data, Population.Split.DIRICHLET, 0.5, 2, 16, 20, faults, engine, 16, 3);
       var b = CsvSimulation.of(spec, data, Population.Split.DIRICHLET, 0.5, 2, 16, 20, faults, engine, 16, 3);
-      var ra = a.run(r -> {});
+      var ra = new java.util.ArrayList<SimRound>();
+      a.run(ra::add);
       var rb = b.run(r -> {});
-      assertThat(rb).extracting(SimRound::sampled, SimRound::updates, SimRound::examples).isEqualTo(
+      assertThat(rb).extracting(SimRound.Summary::sampled, SimRound.Summary::updates, SimRound.Summary::examples).isEqualTo(
           ra.stream().map(r -> org.assertj.core.groups.Tuple.tuple(r.sampled(), r.updates(), r.examples())).toList());
       // the same updates, folded in arrival order: equal up to float rounding (RoundDriver's javadoc)
       assertThat(b.parameters().values()).containsExactly(a.parameters().values(), org.assertj.core.data.Offset.offset(1e-5f));
