@@ -105,6 +105,10 @@ public final class JobCommand implements Runnable {
         description = "Faulty nodes to tolerate with krum, multikrum or bulyan; rounds then need more than 2F+2 updates (4F+3 for bulyan). Default: 0.")
     Integer byzantine;
 
+    @Option(names = "--market",
+        description = "Declare a market job: its tasks go only to nodes with an approved agreement for it, so it waits from submission, even before its demand is published (`fedgrid demand publish`). Default: false (a job becomes a market job once a demand is published for it).")
+    boolean market;
+
     @Option(names = "--watch", description = "After submitting, follow the job as `fedgrid job watch` does. Default: false.")
     boolean watch;
 
@@ -129,7 +133,8 @@ public final class JobCommand implements Runnable {
       List<String> names = datasets.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
       if (names.isEmpty()) throw new ParameterException(spec.commandLine(), "--dataset needs at least one dataset name or id");
       String label = name != null ? name : defaultName(names.getFirst(), options.model);
-      return options.spec(spec.commandLine(), label, names, byzantine, options.sampleFraction, () -> DatasetCommand.resolveAny(client, names.getFirst()));
+      JobSpec built = options.spec(spec.commandLine(), label, names, byzantine, options.sampleFraction, () -> DatasetCommand.resolveAny(client, names.getFirst()));
+      return market ? built.withMarket(true) : built;
     }
 
     /** {@code heart mlp:64-32}: letters, digits and {@code _.:/()-} only, as job names allow. */

@@ -40,6 +40,10 @@ import java.util.regex.Pattern;
  *     (Poisson sampling), in (0, 1]; default 1, every node in every round. A round runs with the
  *     nodes drawn, never re-drawn; a draw below {@code minNodes} fails the job. With central
  *     differential privacy a smaller {@code q} spends less epsilon (amplification by sampling)
+ * @param market whether the job is a market job from submission (default false): its tasks go only
+ *     to nodes with an APPROVED agreement for it, so it waits, even before its demand is published,
+ *     until {@code minNodes} of them are; a job without it becomes a market job only once a demand
+ *     is published for it
  */
 public record JobSpec(
     String name,
@@ -53,7 +57,8 @@ public record JobSpec(
     Boolean standardize,
     FeatureScaling scaling,
     DifferentialPrivacy privacy,
-    Double sampleFraction) {
+    Double sampleFraction,
+    Boolean market) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
@@ -69,7 +74,7 @@ public record JobSpec(
       Integer minNodes,
       Integer roundTimeoutSeconds,
       Boolean standardize) {
-    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null, null, null);
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, null, null, null, null);
   }
 
   /** A spec in which every eligible node takes part in every round ({@code sampleFraction} 1). */
@@ -85,17 +90,39 @@ public record JobSpec(
       Boolean standardize,
       FeatureScaling scaling,
       DifferentialPrivacy privacy) {
-    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, null);
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, null, null);
+  }
+
+  /** A spec that is not declared a market job at submission ({@code market} false). */
+  public JobSpec(
+      String name,
+      List<String> datasets,
+      ModelSpec model,
+      TrainingConfig training,
+      StrategyConfig strategy,
+      Integer rounds,
+      Integer minNodes,
+      Integer roundTimeoutSeconds,
+      Boolean standardize,
+      FeatureScaling scaling,
+      DifferentialPrivacy privacy,
+      Double sampleFraction) {
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, null);
   }
 
   /** This spec on exactly these datasets (names or ids). */
   public JobSpec withDatasets(List<String> resolved) {
-    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction);
+    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market);
   }
 
   /** This spec with its scaling resolved. */
   public JobSpec withScaling(FeatureScaling resolved) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market);
+  }
+
+  /** This spec declared a market job at submission, or not. */
+  public JobSpec withMarket(boolean declared) {
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared);
   }
 
   public JobSpec {
@@ -136,6 +163,7 @@ public record JobSpec(
       throw new InvalidRequestException("INVALID_JOB", "roundTimeoutSeconds must be in [1, 86400], got " + roundTimeoutSeconds);
     }
     sampleFraction = sampleFraction == null ? 1.0 : sampleFraction;
+    market = market == null ? Boolean.FALSE : market;
     if (!(sampleFraction > 0 && sampleFraction <= 1)) {
       throw new InvalidRequestException(
           "INVALID_SAMPLE_FRACTION",

@@ -522,7 +522,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     return both;
   }
 
-  /** Whether {@code job} has a demand on the market, so that only nodes with an approved agreement work for it. */
+  /** Whether {@code job} is a market job (declared one or with a demand), so that only nodes with an approved agreement work for it. */
   boolean marketJob(JobId job) {
     return market.approvedNodes(job).isPresent();
   }
@@ -635,7 +635,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
         Set<NodeId> eligible = eligible(job.id(), plan);
         if (approved.isPresent() && eligible.size() < needed) {
           wait(current, "waiting for " + needed + " node(s) with an approved agreement: " + eligible.size() + " approved"
-              + " (the job has a demand on the market: only nodes whose provider approved an agreement for it get its tasks)");
+              + " (a market job: only nodes whose provider approved an agreement for it get its tasks)");
           continue;
         }
         List<NodeId> free = eligible.stream()

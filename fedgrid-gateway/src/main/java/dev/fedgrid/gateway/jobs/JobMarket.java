@@ -36,7 +36,8 @@ public interface JobMarket {
 
   /**
    * The nodes with an approved agreement for {@code job}; empty when the job is not a market job
-   * (it has no demand), so that every node holding its datasets is eligible.
+   * (it was not declared one at submission and has no demand), so that every node holding its
+   * datasets is eligible.
    */
   Optional<Set<NodeId>> approvedNodes(JobId job);
 

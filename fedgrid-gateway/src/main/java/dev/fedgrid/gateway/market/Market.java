@@ -105,10 +105,11 @@ import java.util.function.Function;
  * their expiry (the expiry is stored in its own transaction first, so it stays when the action is
  * then refused), and {@link #expireDue()} sweeps; a debit note cannot be accepted past its deadline.
  *
- * <p><b>Market jobs.</b> As the coordinator's {@link JobMarket}, a job with a demand runs only on
- * the nodes of its APPROVED agreements; each round is metered and billed with a debit note per
- * agreement in the transaction that records it, an agreement is terminated before a round would
- * take it past its hard cap, and every used agreement is invoiced when the job ends.
+ * <p><b>Market jobs.</b> As the coordinator's {@link JobMarket}, a job declared a market job at
+ * submission or with a demand runs only on the nodes of its APPROVED agreements; each round is
+ * metered and billed with a debit note per agreement in the transaction that records it, an
+ * agreement is terminated before a round would take it past its hard cap, and every used agreement
+ * is invoiced when the job ends.
  *
  * <p>Thread-safe: every operation is one database transaction.
  */
@@ -599,11 +600,15 @@ public final class Market implements JobMarket {
 
   // ---- metering: the coordinator's port ----
 
-  /** For a market job, the nodes of its APPROVED agreements; empty for a job without a demand. */
+  /**
+   * For a market job, the nodes of its APPROVED agreements; empty for a job that is not one. A job
+   * is a market job when it was declared one at submission ({@link
+   * dev.fedgrid.api.job.JobSpec#market()}) or once a demand was published for it.
+   */
   @Override
   public Optional<Set<NodeId>> approvedNodes(JobId job) {
     return db.transact("read the agreements of job " + job, () -> {
-      if (!store.hasDemand(job.value())) return Optional.<Set<NodeId>>empty();
+      if (!store.hasDemand(job.value()) && !state.job(job).map(j -> j.spec().market()).orElse(false)) return Optional.<Set<NodeId>>empty();
       Set<NodeId> nodes = new TreeSet<>();
       for (AgreementRow a : store.agreementsOfJob(job.value())) {
         if (a.state() == AgreementState.APPROVED) nodes.add(NodeId.of(a.nodeId()));

@@ -114,7 +114,33 @@ class MarketJobTest {
     start(register("b", 100), 100);
     Job done = awaitTerminal(coordinator.submitJob(ana, spec(1, 2)).id());
     assertThat(done.state()).isEqualTo(JobState.COMPLETED);
+    assertThat(done.spec().market()).isFalse();
     assertThat(market.approvedNodes(done.id())).isEmpty();
+  }
+
+  @Test
+  void aJobDeclaredAMarketJobAtSubmissionIsGatedBeforeItsDemandExists() throws Exception {
+    Registration ra = register("a", 100);
+    Registration rb = register("b", 100);
+    CoordinatorTest.SimNode a = start(ra, 100);
+    CoordinatorTest.SimNode b = start(rb, 100);
+    Job job = coordinator.submitJob(ana, spec(1, 2).withMarket(true));
+    assertThat(job.spec().market()).isTrue();
+    assertThat(market.approvedNodes(job.id())).contains(java.util.Set.of());
+
+    // both nodes are online and free, but no demand and no agreement: the job waits
+    awaitMessage(job.id(), "waiting for 2 node(s) with an approved agreement: 0 approved");
+    Thread.sleep(300); // a few scheduler passes
+    assertThat(coordinator.job(job.id()).state()).isEqualTo(JobState.QUEUED);
+    assertThat(a.tasks).isEmpty();
+    assertThat(b.tasks).isEmpty();
+
+    String demand = demand(job.id(), "100");
+    approve(agreement(offer(ra.nodeId(), "1", "0.001"), demand));
+    approve(agreement(offer(rb.nodeId(), "1", "0.001"), demand));
+    assertThat(awaitTerminal(job.id()).state()).isEqualTo(JobState.COMPLETED);
+    assertThat(a.tasks).isNotEmpty();
+    assertThat(b.tasks).isNotEmpty();
   }
 
   @Test
