@@ -17,7 +17,7 @@ import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.jobs.JobAdmission;
-import dev.fedgrid.gateway.privacy.JobDatasets;
+import dev.fedgrid.gateway.jobs.JobDatasets;
 import dev.fedgrid.gateway.state.NodeRecord;
 import dev.fedgrid.gateway.state.SqlDatabase;
 import dev.fedgrid.gateway.state.StateStore;

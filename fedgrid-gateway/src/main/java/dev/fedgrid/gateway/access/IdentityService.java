@@ -13,18 +13,13 @@ import dev.fedgrid.gateway.access.IdentityStore.TokenRow;
 import dev.fedgrid.gateway.access.IdentityStore.UserRow;
 import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.state.SqlDatabase;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +82,6 @@ public final class IdentityService {
   static final int MAX_PASSWORD_LENGTH = 1024;
   static final String TOKEN_PREFIX = "fgt_";
 
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   private static final String LOGIN_FAILED_MESSAGE = "wrong user name or password";
   /** The name of the API tokens that login issues (sessions). */
@@ -572,22 +566,14 @@ public final class IdentityService {
 
   /** 24 characters of base64url from 18 random bytes (144 bits). */
   static String generatePassword() {
-    byte[] bytes = new byte[18];
-    RANDOM.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return Secrets.random("", 18);
   }
 
   static String newTokenSecret() {
-    byte[] bytes = new byte[32];
-    RANDOM.nextBytes(bytes);
-    return TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return Secrets.random(TOKEN_PREFIX, 32);
   }
 
   static String sha256(String token) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
+    return Secrets.sha256(token);
   }
 }

@@ -21,9 +21,6 @@ import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.fleet.NodeEnrolment;
 import dev.fedgrid.gateway.fleet.NodeHello;
 import dev.fedgrid.gateway.state.SqlDatabase;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,8 +28,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +67,6 @@ public final class JoinTokens implements NodeEnrolment {
 
   static final int MAX_NODE_NAME_LENGTH = 128;
   private static final Logger LOG = LoggerFactory.getLogger(JoinTokens.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final String COLUMNS = "id, node_name, created_by, created_at, expires_at, used_at, node_id, revoked_at";
 
   private final SqlDatabase db;
@@ -108,9 +102,7 @@ public final class JoinTokens implements NodeEnrolment {
       throw new InvalidRequestException(
           "INVALID_JOIN_TOKEN", "a join token's lifetime must be 1 to " + MAX_LIFETIME.toHours() + " hours, got " + lifetime.toHours() + " hours");
     }
-    byte[] random = new byte[32];
-    RANDOM.nextBytes(random);
-    String secret = SECRET_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    String secret = Secrets.random(SECRET_PREFIX, 32);
     JoinTokenId id = JoinTokenId.random();
     Instant now = clock.instant();
     Instant expiresAt = now.plus(lifetime);
@@ -275,11 +267,7 @@ public final class JoinTokens implements NodeEnrolment {
 
   /** The lower-case hex SHA-256 of a secret. */
   static String hash(String secret) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
+    return Secrets.sha256(secret);
   }
 
   private record Row(

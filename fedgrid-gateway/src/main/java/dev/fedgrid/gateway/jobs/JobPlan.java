@@ -1,6 +1,5 @@
 package dev.fedgrid.gateway.jobs;
 
-import dev.fedgrid.api.DatasetId;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.NotFoundException;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * A job's datasets resolved against the catalogue: which dataset each node trains on, and the
@@ -34,20 +32,7 @@ record JobPlan(List<Integer> inputShape, LabelInfo label, DatasetFormat format, 
    * @throws InvalidRequestException when the matched datasets disagree
    */
   static JobPlan resolve(JobSpec spec, StateStore store) {
-    var matched = new ArrayList<DatasetInfo>();
-    for (String ref : spec.datasets()) {
-      if (ref.startsWith(DatasetId.PREFIX + "_")) {
-        DatasetId id = DatasetId.of(ref);
-        matched.add(store.dataset(id).orElseThrow(() -> new NotFoundException("DATASET_NOT_FOUND", "no dataset has id " + id + "; see `fedgrid dataset list`")));
-      } else {
-        List<DatasetInfo> named = store.datasets(Optional.of(ref));
-        if (named.isEmpty()) {
-          throw new NotFoundException(
-              "DATASET_NOT_FOUND", "no node has registered a dataset named '" + ref + "'; start a node with --dataset name=" + ref + ",... or see `fedgrid dataset list`");
-        }
-        matched.addAll(named);
-      }
-    }
+    List<DatasetInfo> matched = JobDatasets.resolve(store, spec);
     DatasetMetadata first = matched.getFirst().metadata();
     var byNode = new LinkedHashMap<NodeId, DatasetInfo>();
     int classes = 0;

@@ -25,6 +25,7 @@ import dev.fedgrid.core.dp.DpAccounting;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.requests.Decisions;
+import dev.fedgrid.gateway.jobs.JobDatasets;
 import dev.fedgrid.gateway.state.SqlDatabase;
 import dev.fedgrid.gateway.state.StateStore;
 import java.sql.PreparedStatement;

@@ -24,7 +24,7 @@ import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
-import dev.fedgrid.gateway.privacy.JobDatasets;
+import dev.fedgrid.gateway.jobs.JobDatasets;
 import dev.fedgrid.gateway.privacy.PrivacyBudgets;
 import dev.fedgrid.gateway.state.SqlDatabase;
 import dev.fedgrid.gateway.state.StateStore;

@@ -1,4 +1,4 @@
-package dev.fedgrid.gateway.privacy;
+package dev.fedgrid.gateway.jobs;
 
 import dev.fedgrid.api.DatasetId;
 import dev.fedgrid.api.NotFoundException;
@@ -32,7 +32,7 @@ public final class JobDatasets {
       } else {
         List<DatasetInfo> named = store.datasets(Optional.of(ref));
         if (named.isEmpty()) {
-          throw new NotFoundException("DATASET_NOT_FOUND", "no node has registered a dataset named '" + ref + "'; see `fedgrid dataset list`");
+          throw new NotFoundException("DATASET_NOT_FOUND", "no node has registered a dataset named '" + ref + "'; start a node with --dataset name=" + ref + ",... or see `fedgrid dataset list`");
         }
         named.forEach(d -> found.putIfAbsent(d.id(), d));
       }
