@@ -8,6 +8,7 @@ import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.audit.AuditQuery;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
@@ -105,8 +106,8 @@ final class AuditHandlers {
       }
     } catch (FedGridException e) {
       LOG.info("audit stream ended after seq {}: {}", after, e.getMessage()); // the gateway is stopping
-    } catch (IOException | UncheckedIOException e) {
-      LOG.debug("audit stream closed by the client after seq {}", after);
+    } catch (IOException | UncheckedIOException | CloseConnectionException e) {
+      throw EventStream.clientLeft("audit stream", after, e);
     }
   }
 

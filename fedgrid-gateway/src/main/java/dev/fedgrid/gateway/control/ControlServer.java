@@ -19,6 +19,7 @@ import dev.fedgrid.security.TlsMaterial;
 import io.helidon.common.tls.Tls;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -400,6 +401,8 @@ public final class ControlServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         LOG.debug("request {} {} interrupted", req.prologue().method().text(), req.path().path());
+      } catch (CloseConnectionException e) {
+        throw e; // the client went away (EventStream.clientLeft): Helidon drops the connection, no answer can follow
       } catch (Exception e) {
         fail(req, res, e);
       }

@@ -8,6 +8,7 @@ import dev.fedgrid.gateway.json.Json;
 import dev.fedgrid.gateway.state.JobEvent;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderNames;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * job is in a terminal state and every event up to then has been written, the stream ends. To
  * avoid racing the coordinator, which may record the final state a moment before the final event,
  * the last poll after a terminal state waits a short grace period.
+ *
+ * <p>A client leaving is the normal end of a stream (a browser aborts its fetch when the user leaves
+ * the job page): see {@link #clientLeft}.
  *
  * <p>Thread-safe: each call to {@link #serve} uses only its own locals.
  */
@@ -77,9 +81,31 @@ final class EventStream {
       // The stream is committed, so no error body can follow: end it cleanly (the job was deleted
       // while watched, or the gateway is stopping).
       LOG.info("event stream of {} ended after seq {}: {}", job, after, e.getMessage());
-    } catch (IOException | UncheckedIOException e) {
-      LOG.debug("event stream of {} closed by the client after seq {}", job, after);
+    } catch (IOException | UncheckedIOException | CloseConnectionException e) {
+      throw clientLeft("event stream of " + job, after, e);
     }
+  }
+
+  /**
+   * What a stream throws once its client has gone away: logged at debug level only, and a {@link
+   * CloseConnectionException}, which Helidon takes as "drop this connection" and handles quietly.
+   *
+   * <p>Why not simply catch {@code IOException}: Helidon's HTTP/1 response stream reports a write to
+   * a reset or closed connection as its own unchecked {@code ServerConnectionException} (a {@code
+   * CloseConnectionException}), not as an {@code IOException}. Left uncaught, it reached the
+   * control server's error handler, which logged an unexpected failure and then tried to send a
+   * JSON error on a response whose output stream was already in use; Helidon refused that with
+   * "When output stream is used, response is completed by closing the output stream, do not call
+   * send()" and logged it too. Rethrowing a {@code CloseConnectionException} (which {@link
+   * ControlServer} passes through) ends the exchange without an answer, and Helidon closes the
+   * socket, releasing the connection and its virtual thread. Shared with the audit stream.
+   *
+   * @param stream what ended, for the log line ("event stream of job_…")
+   * @param afterSeq the last event sequence number written
+   */
+  static CloseConnectionException clientLeft(String stream, long afterSeq, Exception cause) {
+    LOG.debug("{} closed by the client after seq {}: {}", stream, afterSeq, cause.toString());
+    return cause instanceof CloseConnectionException closing ? closing : new CloseConnectionException(stream + " closed by the client", cause);
   }
 
   /** One SSE event. */
