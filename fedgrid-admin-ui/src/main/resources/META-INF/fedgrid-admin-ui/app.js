@@ -11,6 +11,11 @@ const VIEWS = [
   { group: 'Work', label: 'Datasets', nav: 'datasets', path: /^datasets$/, module: './views/datasets.js' },
   { path: /^datasets\/([^/]+)$/, nav: 'datasets', module: './views/dataset.js' },
   { group: 'Work', label: 'Nodes', nav: 'nodes', path: /^nodes$/, module: './views/nodes.js' },
+  { group: 'Market', label: 'Offers', nav: 'offers', path: /^offers$/, module: './views/market.js' },
+  { group: 'Market', label: 'Demands', nav: 'demands', path: /^demands$/, module: './views/market.js' },
+  { group: 'Market', label: 'Agreements', nav: 'agreements', path: /^agreements$/, module: './views/market.js' },
+  { path: /^agreements\/([^/]+)$/, nav: 'agreements', module: './views/market.js' },
+  { group: 'Market', label: 'Payments', nav: 'payments', path: /^payments$/, module: './views/payments.js' },
   { group: 'Governance', label: 'Requests', nav: 'requests', path: /^requests$/, module: './views/requests.js' },
   { path: /^requests\/([^/]+)$/, nav: 'requests', module: './views/requests.js' },
   { group: 'Governance', label: 'Privacy budgets', nav: 'budgets', path: /^budgets$/, module: './views/budgets.js' },
@@ -81,7 +86,7 @@ async function render() {
     const module = await import(view.module);
     if (controller.signal.aborted) return;
     const params = path.match(view.path).slice(1);
-    await module.render(main, params, { signal: controller.signal, navigate, toLogin });
+    await module.render(main, params, { signal: controller.signal, navigate, toLogin, view: view.nav });
   } catch (e) {
     if (controller.signal.aborted || e?.name === 'AbortError') return;
     if (e instanceof ApiError && e.status === 401) return; // the unauthenticated handler moved on to the login page

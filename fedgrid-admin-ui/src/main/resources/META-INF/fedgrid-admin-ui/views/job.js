@@ -5,7 +5,8 @@
 // the job and its rounds whenever a round or the job's state changes.
 import { api, download, fetchBlob, followEvents, session } from '../api.js';
 import { lineChart, metricSeries } from '../chart.js';
-import { h, fill, heading, errorBox, badge, table, facts, num, time, ago } from '../ui.js';
+import { h, fill, heading, errorBox, badge, table, facts, num, time, ago, section } from '../ui.js';
+import { money, nodeNames, nodeCell, agreementLink, stateBadge } from './market.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const REFRESH_ON = new Set(['started', 'resumed', 'round_started', 'round_completed', 'node_failed', 'completed', 'failed', 'cancelled', 'queued']);
@@ -18,11 +19,13 @@ export async function render(main, [id], { signal }) {
   const summary = h('section', { class: 'panel', id: 'job-summary' });
   const charts = h('section', { class: 'charts', id: 'job-charts' });
   const rounds = h('section', { class: 'panel', id: 'job-rounds' });
+  const cost = h('section', { class: 'panel', id: 'job-cost' });
   const live = h('span', { class: 'live', id: 'job-live' }, 'connecting…');
   const log = h('ol', { class: 'events', id: 'job-events', reversed: true });
   fill(main, head, actions, notes, release, summary,
     h('h2', {}, 'Loss and accuracy per round'), charts,
     h('h2', {}, 'Rounds'), rounds,
+    h('h2', {}, 'Contributions and cost'), cost,
     h('h2', {}, 'Events ', live), h('section', { class: 'panel' }, log));
 
   let job = null;
@@ -46,6 +49,12 @@ export async function render(main, [id], { signal }) {
   async function reload() {
     const [jobNow, r] = await Promise.all([api(`/jobs/${encodeURIComponent(id)}`, { signal }), api(`/jobs/${encodeURIComponent(id)}/rounds`, { signal })]);
     show(jobNow, r.items);
+    if (cost.dataset.rounds !== String(jobNow.completedRounds) || cost.dataset.state !== jobNow.state) { // only when something was billed or counted
+      cost.dataset.rounds = String(jobNow.completedRounds);
+      cost.dataset.state = jobNow.state;
+      section(cost, 'Contributions', 'show the contributions and cost', () => contributionsAndCost(jobNow, signal))
+        .then(() => { cost.dataset.ready = `${jobNow.state}:${jobNow.completedRounds}`; });
+    }
   }
   await reload(); // a missing job or a refusal is shown by the shell as a readable error
 
@@ -220,6 +229,69 @@ function renderSummary(summary, job, rounds) {
     ['Started', time(job.startedAt)],
     ['Finished', time(job.finishedAt)],
   ]));
+}
+
+/**
+ * What each node put in (GET /jobs/{id}/contributions: examples × epochs over the completed rounds)
+ * next to what it billed under its agreement for this job (GET /agreements?job=, then each
+ * agreement's debit notes and invoices): the live invoice when there is one, else the latest open
+ * or paid debit note (their totals are cumulative), and how much of it is paid (settled).
+ */
+async function contributionsAndCost(job, signal) {
+  const [report, agreements, names] = await Promise.all([
+    api(`/jobs/${encodeURIComponent(job.id)}/contributions`, { signal }),
+    api('/agreements', { query: { job: job.id, limit: 500 }, signal }),
+    nodeNames(signal)]);
+  const bills = await Promise.all(agreements.items.map(async a => {
+    const [notes, invoices] = await Promise.all([
+      api('/debit-notes', { query: { agreement: a.id, limit: 500 }, signal }),
+      api('/invoices', { query: { agreement: a.id, limit: 500 }, signal })]);
+    return { agreement: a, ...billOf(invoices.items, notes.items) };
+  }));
+  const byNode = new Map(bills.map(b => [b.agreement.node, b]));
+  const rows = report.nodes.map(n => ({ node: n.node, contribution: n, bill: byNode.get(n.node) }));
+  for (const b of bills) if (!rows.some(r => r.node === b.agreement.node)) rows.push({ node: b.agreement.node, bill: b });
+  const total = bills.reduce((sum, b) => sum + Number(b.billed ?? 0), 0);
+  const paid = bills.reduce((sum, b) => sum + Number(b.paid ?? 0), 0);
+  return [
+    facts([
+      ['Examples × epochs', `${num(report.examplesEpochs)} over ${report.rounds} completed round(s)`],
+      ['Cost', bills.length ? h('span', { id: 'job-cost-total' }, money(decimal(total)), ` billed, ${decimal(paid)} paid, under ${bills.length} agreement(s)`)
+        : 'nothing billed: no agreement you can see for this job (a job is billed only when it runs under the market)'],
+    ]),
+    table([
+      { label: 'Node', cell: r => nodeCell(names, r.node) },
+      { label: 'Examples × epochs', class: 'num', cell: r => num(r.contribution?.examplesEpochs ?? 0) },
+      { label: 'Rounds', class: 'num', cell: r => r.contribution?.rounds ?? 0 },
+      { label: 'Share', cell: r => shareBar(r.contribution?.share ?? 0) },
+      { label: 'Agreement', cell: r => (r.bill ? [agreementLink(r.bill.agreement.id), ' ', stateBadge(r.bill.agreement.state)] : '') },
+      { label: 'Billed', class: 'num', cell: r => (r.bill ? [money(r.bill.billed ?? '0'), r.bill.by ? h('span', { class: 'muted small' }, ` ${r.bill.by}`) : ''] : '') },
+      { label: 'Paid', class: 'num', cell: r => (r.bill ? money(r.bill.paid ?? '0') : '') },
+      { label: 'Hard cap', class: 'num', cell: r => (r.bill ? money(r.bill.agreement.hardCap) : '') },
+    ], rows, 'No node has contributed yet.'),
+  ];
+}
+
+/** The amount billed under one agreement and how much of it is paid; documents come newest first. */
+function billOf(invoices, notes) {
+  const live = d => d.status !== 'REJECTED' && d.status !== 'CANCELLED';
+  const invoice = invoices.find(live);
+  const note = notes.find(live);
+  const settled = [...invoices, ...notes].filter(d => d.status === 'SETTLED').map(d => Number(d.amount));
+  return {
+    billed: invoice?.amount ?? note?.amount,
+    by: invoice ? 'invoice' : note ? 'debit notes' : '',
+    paid: settled.length ? decimal(Math.max(...settled)) : undefined,
+  };
+}
+
+/** A sum of amounts for display: the API's amounts are exact strings, sums here are for reading only. */
+function decimal(x) {
+  return Number.isInteger(x) ? String(x) : String(Math.round(x * 1e9) / 1e9);
+}
+
+function shareBar(share) {
+  return h('span', { class: 'meter', title: `${(share * 100).toFixed(1)} %` }, h('span', { style: `width:${(share * 100).toFixed(1)}%` }));
 }
 
 function roundsTable(rounds) {

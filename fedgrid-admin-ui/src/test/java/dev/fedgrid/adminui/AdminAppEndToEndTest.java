@@ -18,6 +18,9 @@ import dev.fedgrid.api.model.Optimizer;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.client.AuditFilter;
 import dev.fedgrid.client.FedGridClient;
+import dev.fedgrid.client.MarketClient;
+import dev.fedgrid.client.MarketClient.DocumentKind;
+import dev.fedgrid.client.MarketClient.PaymentDocument;
 import dev.fedgrid.gateway.Gateway;
 import dev.fedgrid.gateway.GatewayConfig;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
@@ -29,11 +32,13 @@ import dev.fedgrid.security.ProjectCa;
 import dev.fedgrid.security.TlsMaterial;
 import dev.fedgrid.node.NodeDaemon;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -89,6 +94,9 @@ class AdminAppEndToEndTest {
   private static JobId job;
   private static List<DatasetInfo> datasets;
   private static ReleaseRequest filed;
+  private static JobId marketJob;
+  /** The market job's agreements, by node name. */
+  private static final Map<String, String> agreements = new LinkedHashMap<>();
 
   /** The one-time owner credential of a fresh gateway, as written to its data directory. */
   record OwnerCredential(String user, String password, String token) {}
@@ -297,7 +305,150 @@ class AdminAppEndToEndTest {
     screenshot("e2e-settings");
   }
 
+  @Test
+  @Order(8)
+  void theProviderSeesTheMarketAndApprovesAnAgreementInTheApp() {
+    // a market job: gated until its nodes have approved agreements; offers, demand and agreements through the SDK
+    MarketClient provider = owner.market();
+    MarketClient requestor = scientist.market();
+    var training = new TrainingConfig(2, 16, Optimizer.SGD, 0.05, 0.0, 7L);
+    marketJob = scientist.submitJob(new JobSpec("market logistic", List.of(DATASET), ModelSpec.logisticRegression(), training, null, 2, 2, 30, true).withMarket(true)).id();
+    String demand = requestor.publishDemand(new MarketClient.DemandTerms(marketJob.value(), Map.of(), "(fedgrid.dataset.tags=oncology)",
+        new MarketClient.Price("5", Map.of("examples_epochs", "0.01")), "40", Map.of("examples_epochs", 2000L))).id();
+    for (var node : owner.nodes()) {
+      String offer = provider.publishOffer(new MarketClient.OfferTerms(node.id().value(), Map.of("fedgrid.dataset.tags", List.of("health", "oncology"), "fedgrid.inf.cpu.cores", node.cores()),
+          null, new MarketClient.Price("1", Map.of("examples_epochs", "0.001")))).id();
+      String agreement = requestor.createAgreement(requestor.propose(offer, demand).id(), 3600L, null).id();
+      agreements.put(node.name(), requestor.confirm(agreement).id());
+    }
+    assertThat(agreements).containsOnlyKeys("hospital-a", "hospital-b");
+
+    logIn("owner", ownerPassword());
+    open("offers");
+    assertThat(driver.findElement(By.id("offers-list")).getText()).contains("hospital-a").contains("hospital-b")
+        .contains("fedgrid.dataset.tags = health, oncology").contains("0.001 per examples × epochs");
+    screenshot("e2e-offers");
+    // a constraint that does not parse: the API's 400 with its caret, on the page
+    driver.findElement(By.id("offers-constraint")).sendKeys("(&(fedgrid.inf.cpu.cores>=1)");
+    driver.findElement(By.cssSelector("#offers-search button[type=submit]")).click();
+    assertThat(waitFor(By.cssSelector("#offers-list .error")).getText()).contains("Could not list the offers").contains("invalid constraint").contains("400 INVALID_CONSTRAINT");
+
+    open("demands");
+    assertThat(driver.findElement(By.id("demands-list")).getText()).contains(marketJob.value()).contains(SCIENTIST).contains("(fedgrid.dataset.tags=oncology)");
+    screenshot("e2e-demands");
+    open("agreements");
+    String list = driver.findElement(By.id("agreements-list")).getText();
+    assertThat(list).contains(agreements.get("hospital-a")).contains(agreements.get("hospital-b")).contains("pending").contains("the provider to approve");
+    screenshot("e2e-agreements");
+
+    // the provider approves hospital-a's agreement in the app
+    String a = agreements.get("hospital-a");
+    open("agreements/" + a);
+    assertThat(driver.findElements(By.cssSelector("#agreement-actions button.agreement-confirm"))).as("confirming is the requestor's").isEmpty();
+    driver.findElement(By.cssSelector("#agreement-actions button.agreement-approve")).click();
+    assertThat(waitFor(By.cssSelector("#agreement-notes .notice")).getText()).contains("Agreement " + a + " approved: now approved");
+    assertThat(provider.agreement(a).state()).isEqualTo("APPROVED");
+    awaitPositive("the approval in the history", () -> driver.findElements(By.cssSelector("#agreement-history tbody tr")).size() == 2 ? 1 : 0);
+    assertThat(driver.findElement(By.id("agreement-history")).getText()).contains("approve").contains("owner");
+    assertThat(driver.findElements(By.cssSelector("#agreement-actions button.agreement-terminate"))).hasSize(1);
+    screenshot("e2e-agreement");
+
+    // hospital-b's page still offers Approve, but someone approves it first: the API's refusal is shown, nothing breaks
+    String b = agreements.get("hospital-b");
+    open("agreements/" + b);
+    WebElement approve = driver.findElement(By.cssSelector("#agreement-actions button.agreement-approve"));
+    provider.approve(b); // the job starts at once and may even finish (terminating both) before the click
+    approve.click();
+    assertThat(waitFor(By.cssSelector("#agreement-notes .error")).getText())
+        .contains("Could not approve agreement " + b).contains("PROVIDER cannot APPROVE it").contains("409 AGREEMENT_STATE_CONFLICT");
+    assertThat(driver.findElement(By.id("agreement-head")).getText()).as("the page is left as it was").contains("pending");
+  }
+
+  @Test
+  @Order(9)
+  void theRequestorPaysInTheAppAndTheJobPageShowsItsCost() throws Exception {
+    MarketClient requestor = scientist.market();
+    owner.market().deposit("user:" + SCIENTIST, "100", null, "research grant");
+    String allocation = requestor.allocate(marketJob.value(), "50").id();
+    long done = awaitPositive("the market job to complete", () -> scientist.job(marketJob).state() == JobState.COMPLETED ? 1 : 0);
+    assertThat(done).isOne();
+    String a = agreements.get("hospital-a");
+    String b = agreements.get("hospital-b");
+    PaymentDocument invoiceA = awaitDocument(requestor, DocumentKind.INVOICE, a);
+    PaymentDocument invoiceB = awaitDocument(requestor, DocumentKind.INVOICE, b);
+    List<PaymentDocument> notesB = requestor.documents(DocumentKind.DEBIT_NOTE, b, null, 50).items();
+    assertThat(notesB).as("a debit note per round").hasSize(2);
+    PaymentDocument firstNoteB = notesB.stream().min(java.util.Comparator.comparing(PaymentDocument::issuedAt)).orElseThrow();
+
+    logIn(SCIENTIST);
+    open("payments");
+    String page = driver.findElement(By.id("main")).getText();
+    assertThat(page).contains("user:" + SCIENTIST).contains("your money").contains(allocation).contains(invoiceA.id()).contains(firstNoteB.id());
+    assertThat(row("ledger-accounts", "user:" + SCIENTIST).getText()).contains("50 cr"); // 100 deposited, 50 allocated
+    assertThat(row("allocations-list", allocation).getText()).contains("active").contains(marketJob.value());
+
+    // reject hospital-b's first debit note with a reason (a prompt), accept hospital-a's invoice
+    documentRow(firstNoteB.id()).findElement(By.cssSelector("button.document-reject")).click();
+    var prompt = wait(SLOW).until(ExpectedConditions.alertIsPresent());
+    prompt.sendKeys("round 1 was billed twice");
+    prompt.accept();
+    awaitText(By.cssSelector("#payments-notes .notice"), "Debit note " + firstNoteB.id() + " rejected");
+    PaymentDocument rejected = requestor.document(DocumentKind.DEBIT_NOTE, firstNoteB.id());
+    assertThat(rejected.status()).isEqualTo("REJECTED");
+    assertThat(rejected.reason()).isEqualTo("round 1 was billed twice");
+
+    documentRow(invoiceA.id()).findElement(By.cssSelector("button.document-accept")).click();
+    awaitText(By.cssSelector("#payments-notes .notice"), "Invoice " + invoiceA.id() + " accepted: settled by transfer trf_");
+    assertThat(requestor.document(DocumentKind.INVOICE, invoiceA.id()).status()).isEqualTo("SETTLED");
+    BigDecimal remaining = new BigDecimal(requestor.allocation(allocation).remaining());
+    assertThat(remaining).isEqualByComparingTo(new BigDecimal("50").subtract(new BigDecimal(invoiceA.amount())));
+    assertThat(documentRow(invoiceA.id()).getText()).contains("settled");
+    assertThat(documentRow(invoiceA.id()).findElements(By.tagName("button"))).as("nothing more to do on a settled invoice").isEmpty();
+    screenshot("e2e-payments");
+
+    // narrow: the page scrolls its tables, never the whole window sideways
+    driver.manage().window().setSize(new Dimension(400, 800));
+    try {
+      open("payments");
+      assertThat((Long) driver.executeScript("return document.documentElement.scrollWidth - window.innerWidth")).as("sideways overflow at 400 px").isLessThanOrEqualTo(0L);
+      screenshot("e2e-payments-narrow");
+    } finally {
+      driver.manage().window().setSize(new Dimension(1280, 800));
+    }
+
+    // the job page: each node's contribution next to what its agreement billed and what is paid
+    open("jobs/" + marketJob);
+    wait(SLOW).until(d -> "completed:2".equals(d.findElement(By.id("job-cost")).getAttribute("data-ready")));
+    WebElement cost = driver.findElement(By.id("job-cost"));
+    BigDecimal billed = new BigDecimal(invoiceA.amount()).add(new BigDecimal(invoiceB.amount()));
+    assertThat(cost.findElement(By.id("job-cost-total")).getText())
+        .contains(billed.stripTrailingZeros().toPlainString() + " cr billed")
+        .contains(new BigDecimal(invoiceA.amount()).stripTrailingZeros().toPlainString() + " paid")
+        .contains("under 2 agreement(s)");
+    // the data scientist may not list nodes, so they appear by id
+    assertThat(cost.getText()).contains(requestor.agreement(a).node()).contains(requestor.agreement(b).node()).contains(a).contains(b).contains("invoice");
+    assertThat(cost.findElements(By.cssSelector("tbody tr"))).hasSize(2);
+    driver.executeScript("arguments[0].scrollIntoView()", cost);
+    screenshot("e2e-job-cost");
+  }
+
   // ---- helpers ----
+
+  /** The row of the payments view's documents table that shows this document. */
+  private static WebElement documentRow(String id) {
+    return row("documents-list", id);
+  }
+
+  /** The row of a table in the section with this id whose first cell reads {@code first}. */
+  private static WebElement row(String section, String first) {
+    return waitFor(By.xpath("//section[@id='" + section + "']//tr[td[1][normalize-space()='" + first + "']]"));
+  }
+
+  /** Waits for the (single) document of this kind under an agreement. */
+  private static PaymentDocument awaitDocument(MarketClient market, DocumentKind kind, String agreement) {
+    awaitPositive(kind + " of " + agreement, () -> market.documents(kind, agreement, null, 10).items().size());
+    return market.documents(kind, agreement, null, 10).items().getFirst();
+  }
 
   /** A client of the gateway's HTTPS control API trusting the test CA, without a token. */
   private static FedGridClient.Builder client() {
@@ -393,6 +544,16 @@ class AdminAppEndToEndTest {
       return wait(SLOW).until(ExpectedConditions.visibilityOfElementLocated(what));
     } catch (org.openqa.selenium.TimeoutException e) {
       throw new AssertionError("no " + what + " on " + driver.getCurrentUrl() + "; the page says:\n" + driver.findElement(By.id("main")).getText(), e);
+    }
+  }
+
+  /** Waits until an element (found afresh each time, as the app redraws pages after actions) shows {@code text}. */
+  private static void awaitText(By what, String text) {
+    try {
+      wait(SLOW).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+          .until(d -> d.findElements(what).stream().anyMatch(e -> e.getText().contains(text)));
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("no " + what + " saying '" + text + "' on " + driver.getCurrentUrl() + "; the page says:\n" + driver.findElement(By.id("main")).getText(), e);
     }
   }
 
