@@ -114,6 +114,11 @@ public final class ChildProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Waits until the process has ended and returns its exit code. */
+  public int awaitExit() throws InterruptedException {
+    return process.waitFor();
+  }
+
   /** Kills the process at once (SIGKILL), as a crash would. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();

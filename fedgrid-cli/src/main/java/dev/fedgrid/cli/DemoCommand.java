@@ -35,22 +35,28 @@ import picocli.CommandLine.Spec;
  * {@code fedgrid demo}: the whole story on one machine. A gateway and several hospital nodes run as
  * separate OS processes on loopback; a public data set is split between the hospitals, each of which
  * registers only metadata; two models are trained federated, round by round with live progress; the
- * final test accuracy and the downloaded model's path are printed; everything stops cleanly.
+ * final test accuracy and the downloaded model's path are printed; everything stops cleanly. With
+ * {@code --keep}, the gateway and the nodes keep running afterwards, with the jobs, requests and
+ * audit trail the demo made, so that the admin app can be explored; Ctrl-C stops them.
  */
 @Command(
     name = "demo",
     description = {
       "Run the end-to-end story: a gateway and hospital nodes as separate processes on loopback, a data set",
       "split between them (rows stay in each node), federated training with live progress, the final test",
-      "accuracy and the downloaded model. Ctrl-C stops everything cleanly."
+      "accuracy and the downloaded model. Ctrl-C stops everything cleanly. With --keep, the grid keeps running",
+      "afterwards for the admin app until Ctrl-C."
     },
-    footer = {"", "Example:", "  fedgrid demo", "  fedgrid demo --dataset fashion-mnist --nodes 5 --partition dirichlet:0.5"})
+    footer = {"", "Example:", "  fedgrid demo", "  fedgrid demo --keep", "  fedgrid demo --dataset fashion-mnist --nodes 5 --partition dirichlet:0.5"})
 public final class DemoCommand implements Callable<Integer> {
 
   @Mixin HelpOption help;
 
   /** The job being watched, for Ctrl-C. */
   private volatile JobId running;
+
+  /** Set once Ctrl-C's shutdown hook is stopping the grid. */
+  private volatile boolean stopping;
 
   /** The demo's compliance officer, created when a job's results are first held. */
   private FedGridClient officer;
@@ -72,6 +78,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:FEDGRID_DEMO_DIR:-${sys:user.home}/.fedgrid/demo}",
       description = "Where the demo keeps its processes' state, logs, data splits and models. Env FEDGRID_DEMO_DIR. Default: ${DEFAULT-VALUE}")
   Path dataDir;
+
+  @Option(names = "--keep", description = {"After the jobs, keep the gateway and the nodes running and print how to open the admin app",
+      "and log in; Ctrl-C stops them. Default: stop when the jobs are done."})
+  boolean keep;
 
   @Override
   public Integer call() throws Exception {
@@ -144,8 +154,9 @@ public final class DemoCommand implements Callable<Integer> {
         runJob(client, out, err, new JobSpec("MLP 30-16-1", List.of(name), ModelPresets.preset("mlp:16", first), sgd,
             new StrategyConfig.FedAvg(), r, n, 120, true));
       }
-      out.println("Stopping the nodes and the gateway...");
       if (officer != null) officer.close();
+      if (keep) return keepServing(grid, n, out);
+      out.println("Stopping the nodes and the gateway...");
       grid.close();
       out.println("Done. Every process stopped cleanly; logs are in " + dataDir.resolve("logs"));
       return Main.OK;
@@ -156,6 +167,33 @@ public final class DemoCommand implements Callable<Integer> {
       } catch (IllegalStateException e) {
         // already shutting down
       }
+    }
+  }
+
+  /**
+   * {@code --keep}: says where the admin app is and how to log in, then waits until the gateway
+   * ends: Ctrl-C runs the shutdown hook, which stops the nodes and the gateway; an interrupt (the
+   * way a test stops the command in its own JVM) returns, and the caller's {@code finally} stops
+   * them. The owner's password is not printed: it stays in the credential file, readable only by
+   * this user, like the token.
+   */
+  private int keepServing(LocalGrid grid, int nodeCount, PrintStream out) {
+    out.printf("%nThe grid keeps running (--keep): the gateway and %d nodes, with the jobs, requests and audit trail above.%n", nodeCount);
+    out.printf("  admin app %s/admin/%n", grid.controlUrl());
+    out.printf("  log in as user 'owner' with the \"password\" in %s%n", grid.ownerCredential());
+    out.printf("  the browser does not know the demo's throw-away CA: import %s, or accept its warning for this demo%n", grid.caFile());
+    out.printf("  from a terminal: export FEDGRID_CA=%s; fedgrid login --gateway %s --user owner%n", grid.caFile(), grid.controlUrl());
+    out.println("Press Ctrl-C to stop the nodes and the gateway.");
+    out.flush();
+    try {
+      int code = grid.gateway().awaitExit();
+      if (stopping) return Main.OK; // Ctrl-C: the shutdown hook stopped it
+      out.println("The gateway stopped (exit code " + code + "); see " + grid.gateway().log());
+      return code == 0 ? Main.OK : Main.FAILURE;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.println("Stopping the nodes and the gateway...");
+      return Main.OK;
     }
   }
 
@@ -207,7 +245,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** Ctrl-C: cancel the job in flight so it ends cancelled rather than failed, then stop every process. */
   private void interrupted(LocalGrid grid, PrintStream err) {
+    stopping = true;
     JobId job = running;
+    if (job == null && keep) err.println(System.lineSeparator() + "Stopping the nodes and the gateway...");
     if (job != null) {
       err.println();
       err.println("Interrupted: cancelling job " + job + " and stopping the nodes and the gateway...");
