@@ -97,6 +97,8 @@ class AdminAppEndToEndTest {
   private static JobId marketJob;
   /** The market job's agreements, by node name. */
   private static final Map<String, String> agreements = new LinkedHashMap<>();
+  /** The owner's offer for each node, by node name, published once. */
+  private static final Map<String, String> offers = new LinkedHashMap<>();
 
   /** The one-time owner credential of a fresh gateway, as written to its data directory. */
   record OwnerCredential(String user, String password, String token) {}
@@ -157,15 +159,30 @@ class AdminAppEndToEndTest {
   @Order(1)
   void theDataScientistWatchesARunningJobsChartsGrowRoundByRound() throws Exception {
     logIn(SCIENTIST);
-    // enough local work per round (60 epochs of small batches, about half a second) that the page is
-    // open well before the last round, and the rounds can be watched arrive
+    // a market job waits, queued, until its nodes have approved agreements: the page is open and
+    // empty before the first round, whatever the machine's speed
     var training = new TrainingConfig(60, 8, Optimizer.SGD, 0.05, 0.0, 7L);
-    job = scientist.submitJob(new JobSpec("breast cancer logistic", List.of(DATASET), ModelSpec.logisticRegression(), training, null, ROUNDS, 2, 30, true)).id();
+    job = scientist.submitJob(new JobSpec("breast cancer logistic", List.of(DATASET), ModelSpec.logisticRegression(), training, null, ROUNDS, 2, 30, true)
+        .withMarket(true)).id();
     open("jobs/" + job);
+    awaitPositive("the job waiting for its agreements", () -> driver.findElement(By.id("job-head")).getText().contains("approved agreement") ? 1 : 0);
+    assertThat(charts().getAttribute("data-state")).isEqualTo("queued");
+    assertThat(charts().getAttribute("data-rounds")).isEqualTo("0");
+    assertThat(points()).isZero();
+    // record every number of rounds the charts show from now on, in this same page (no reload)
+    driver.executeScript("window.fedgridTest = { rounds: [] };"
+        + "new MutationObserver(() => window.fedgridTest.rounds.push(Number(document.getElementById('job-charts').dataset.rounds)))"
+        + ".observe(document.getElementById('job-charts'), { attributes: true, attributeFilter: ['data-rounds'] });");
+    String demand = scientist.market().publishDemand(demandFor(job)).id();
+    for (String offer : offers().values()) owner.market().approve(confirmedAgreement(offer, demand));
 
     long first = awaitPositive("the first round on the chart", AdminAppEndToEndTest::points);
     long last = awaitPositive("every round on the chart",
         () -> "completed".equals(charts().getAttribute("data-state")) && points() >= 2L * ROUNDS ? points() : 0);
+    @SuppressWarnings("unchecked")
+    List<Long> seen = (List<Long>) driver.executeScript("return window.fedgridTest.rounds");
+    assertThat(seen).as("rounds on the chart as the events came, in the page opened before the first").isSorted().endsWith((long) ROUNDS);
+    assertThat(seen.stream().distinct().filter(r -> r > 0 && r < ROUNDS)).as("rounds drawn before the last: %s", seen).isNotEmpty();
     assertThat(first).as("points when the first round appeared").isLessThan(last);
     assertThat(last % ROUNDS).as("the same series (loss and accuracy) for every round: %s points", last).isZero();
     assertThat(charts().getAttribute("data-rounds")).isEqualTo(String.valueOf(ROUNDS));
@@ -313,20 +330,14 @@ class AdminAppEndToEndTest {
     MarketClient requestor = scientist.market();
     var training = new TrainingConfig(2, 16, Optimizer.SGD, 0.05, 0.0, 7L);
     marketJob = scientist.submitJob(new JobSpec("market logistic", List.of(DATASET), ModelSpec.logisticRegression(), training, null, 2, 2, 30, true).withMarket(true)).id();
-    String demand = requestor.publishDemand(new MarketClient.DemandTerms(marketJob.value(), Map.of(), "(fedgrid.dataset.tags=oncology)",
-        new MarketClient.Price("5", Map.of("examples_epochs", "0.01")), "40", Map.of("examples_epochs", 2000L))).id();
-    for (var node : owner.nodes()) {
-      String offer = provider.publishOffer(new MarketClient.OfferTerms(node.id().value(), Map.of("fedgrid.dataset.tags", List.of("health", "oncology"), "fedgrid.inf.cpu.cores", node.cores()),
-          null, new MarketClient.Price("1", Map.of("examples_epochs", "0.001")))).id();
-      String agreement = requestor.createAgreement(requestor.propose(offer, demand).id(), 3600L, null).id();
-      agreements.put(node.name(), requestor.confirm(agreement).id());
-    }
+    String demand = requestor.publishDemand(demandFor(marketJob)).id();
+    offers().forEach((node, offer) -> agreements.put(node, confirmedAgreement(offer, demand)));
     assertThat(agreements).containsOnlyKeys("hospital-a", "hospital-b");
 
     logIn("owner", ownerPassword());
     open("offers");
     assertThat(driver.findElement(By.id("offers-list")).getText()).contains("hospital-a").contains("hospital-b")
-        .contains("fedgrid.dataset.tags = health, oncology").contains("0.001 per examples × epochs");
+        .contains("fedgrid.dataset.tags = health, oncology").contains("0.0001 per examples × epochs");
     screenshot("e2e-offers");
     // a constraint that does not parse: the API's 400 with its caret, on the page
     driver.findElement(By.id("offers-constraint")).sendKeys("(&(fedgrid.inf.cpu.cores>=1)");
@@ -433,6 +444,34 @@ class AdminAppEndToEndTest {
   }
 
   // ---- helpers ----
+
+  /**
+   * The owner's offers, one per node, by node name: published on first use. Priced so that the
+   * first job's six rounds of 60 epochs stay well under the demand's budget (the hard cap), which
+   * would otherwise end its agreements early.
+   */
+  private static Map<String, String> offers() {
+    if (offers.isEmpty()) {
+      for (var node : owner.nodes()) {
+        offers.put(node.name(), owner.market().publishOffer(new MarketClient.OfferTerms(node.id().value(),
+            Map.of("fedgrid.dataset.tags", List.of("health", "oncology"), "fedgrid.inf.cpu.cores", node.cores()), null,
+            new MarketClient.Price("1", Map.of("examples_epochs", "0.0001")))).id());
+      }
+    }
+    return offers;
+  }
+
+  /** The data scientist's demand for a job: oncology data, a budget of 40. */
+  private static MarketClient.DemandTerms demandFor(JobId of) {
+    return new MarketClient.DemandTerms(of.value(), Map.of(), "(fedgrid.dataset.tags=oncology)",
+        new MarketClient.Price("5", Map.of("examples_epochs", "0.01")), "40", Map.of("examples_epochs", 2000L));
+  }
+
+  /** An agreement the data scientist proposed, created and confirmed: pending the provider's approval. */
+  private static String confirmedAgreement(String offer, String demand) {
+    MarketClient requestor = scientist.market();
+    return requestor.confirm(requestor.createAgreement(requestor.propose(offer, demand).id(), 3600L, null).id()).id();
+  }
 
   /** The row of the payments view's documents table that shows this document. */
   private static WebElement documentRow(String id) {
