@@ -117,10 +117,10 @@ export function documentsTable(docs, agreements, act, empty) {
     { label: 'Agreement', cell: d => agreementLink(d.agreement) },
     { label: 'Amount', class: 'num', cell: d => h('span', { title: d.kind === 'debit_note' ? 'the total due so far under the agreement (debit notes are cumulative)' : 'the final bill' }, money(d.amount)) },
     { label: 'Status', cell: d => stateBadge(d.status) },
+    { label: '', cell: actions },
     { label: 'Issued', cell: d => ago(d.issuedAt) },
     { label: 'Accept by', cell: d => (OPEN.has(d.status) && d.acceptanceDeadline ? h('time', { datetime: d.acceptanceDeadline, title: time(d.acceptanceDeadline) }, shortTime(d.acceptanceDeadline)) : '') },
-    { label: 'Note', cell: d => [d.warning, d.justification, d.reason ? `rejected: ${d.reason}` : '', d.transfer ? `paid by ${d.transfer}` : ''].filter(Boolean).join('; ') },
-    { label: '', cell: actions },
+    { label: 'Note', class: 'note', cell: d => [d.warning, d.justification, d.reason ? `rejected: ${d.reason}` : '', d.transfer ? `paid by ${d.transfer}` : ''].filter(Boolean).join('; ') },
   ], docs, empty);
 }
 
