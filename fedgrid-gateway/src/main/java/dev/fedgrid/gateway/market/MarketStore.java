@@ -290,6 +290,20 @@ final class MarketStore {
     return all(s, r -> r.getString(1));
   }
 
+  /**
+   * Ids of APPROVED agreements (of {@code jobId} when given) with a debit note still ISSUED or
+   * RECEIVED whose acceptance deadline is before {@code now}: the candidates for the overdue rule.
+   */
+  List<String> agreementsWithLateNotes(Optional<String> jobId, Instant now) throws SQLException {
+    PreparedStatement s = db.statement("SELECT DISTINCT a.id FROM market_agreements a JOIN market_documents d ON d.agreement_id = a.id"
+        + " WHERE a.state = 'APPROVED' AND d.kind = 'debit_note' AND d.status IN ('ISSUED', 'RECEIVED') AND d.acceptance_deadline < ?"
+        + " AND (CAST(? AS TEXT) IS NULL OR a.job_id = ?) ORDER BY a.id");
+    s.setString(1, text(now));
+    setNullable(s, 2, jobId.orElse(null));
+    setNullable(s, 3, jobId.orElse(null));
+    return all(s, r -> r.getString(1));
+  }
+
   void appendTransition(String agreementId, int seq, TransitionRow t) throws SQLException {
     PreparedStatement s = db.statement(
         "INSERT INTO market_agreement_events (agreement_id, seq, from_state, to_state, event, party, actor, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
