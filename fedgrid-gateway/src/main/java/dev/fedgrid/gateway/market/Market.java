@@ -9,6 +9,7 @@ import dev.fedgrid.api.NotFoundException;
 import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.ResourceUsage;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
@@ -63,7 +64,6 @@ import dev.fedgrid.market.Properties;
 import dev.fedgrid.market.PropertyValue;
 import dev.fedgrid.market.Proposal;
 import dev.fedgrid.market.ProposalId;
-import dev.fedgrid.market.Usage;
 import dev.fedgrid.market.UsageCounter;
 import java.math.BigDecimal;
 import java.sql.SQLException;
@@ -623,9 +623,11 @@ public final class Market implements JobMarket {
 
   /**
    * Meters a round of a market job and bills it, inside the transaction that records the round.
-   * For each node whose update was aggregated: its examples × epochs are stored under its APPROVED
-   * agreement for the job, and a debit note (actor {@code system}) carries the price of the
-   * agreement's usage so far, {@code fixed + Σ coefficient · usage}, capped at the hard cap; past
+   * For each node whose update was aggregated: its usage (examples × epochs from {@link
+   * RoundSummary#contributions()}, CPU time and bytes moved from {@link RoundSummary#resources()})
+   * is stored under its APPROVED agreement for the job, and a debit note (actor {@code system})
+   * carries the price of the agreement's usage so far, {@code fixed + Σ coefficient · usage} over
+   * examples × epochs, whole CPU seconds and bytes, capped at the hard cap; past
    * the soft cap the note comes with a {@code soft_cap} notice. Then the hard cap is kept ahead of
    * time: when the next round, taken to use what this one used, would price the agreement above its
    * hard cap, the agreement is terminated now (requestor side, actor {@code system}), so the node
@@ -645,22 +647,24 @@ public final class Market implements JobMarket {
       for (Map.Entry<NodeId, Long> c : round.contributions().entrySet()) {
         AgreementRow a = byNode.get(c.getKey().value());
         if (a == null) continue; // its agreement ended during the round: nothing to bill under
-        store.insertUsage(a.id(), round.round(), a.nodeId(), c.getValue(), clock.instant());
+        ResourceUsage resources = round.resources().getOrDefault(c.getKey(), ResourceUsage.NONE);
+        store.insertUsage(a.id(), round.round(), a.nodeId(), c.getValue(), resources.cpuMicros(), resources.bytesMoved(), clock.instant());
         PriceModel price = pricing(a);
-        long used = store.usage(a.id()).examplesEpochs();
-        Money due = price.price(examplesEpochs(used));
+        MarketStore.Metered used = store.usage(a.id());
+        Money due = price.price(used.counters());
         Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
         List<DocumentRow> docs = store.documents(a.id());
         try {
           AgreementPayments.Issued issued = payments(a, docs, allocationOf(a)).issueDebitNote(total, Duration.ofSeconds(DEFAULT_ACCEPT_WITHIN_SECONDS));
           DocumentRow note = insert(a, docs.size(), DEBIT_NOTE, new Issued(issued.note(), issued.warning().orElse(null)), "system",
-              Map.of("round", Integer.toString(round.round()), "examplesEpochs", Long.toString(used)));
+              Map.of("round", Integer.toString(round.round()), "examplesEpochs", Long.toString(used.examplesEpochs()),
+                  "cpuSeconds", Long.toString(used.counters().get(UsageCounter.CPU_SECONDS)), "bytes", Long.toString(used.bytesMoved())));
           billed.add(a.nodeId() + " " + total + " (" + note.id() + ")");
           issued.warning().ifPresent(w -> notices.add(new Notice("soft_cap", "round " + round.round() + ": node " + a.nodeId() + ": " + w)));
         } catch (FedGridException e) {
           notices.add(new Notice("billing_refused", "round " + round.round() + ": no debit note for node " + a.nodeId() + " under " + a.id() + ": " + e.getMessage()));
         }
-        Money next = price.price(examplesEpochs(used + c.getValue()));
+        Money next = price.price(used.plus(c.getValue(), resources.cpuMicros(), resources.bytesMoved()).counters());
         if (next.compareTo(a.hardCap()) > 0) {
           String reason = "hard cap: " + (due.compareTo(a.hardCap()) > 0 ? "usage priced at " + due + ", billed at the hard cap " + a.hardCap()
               : "another round like round " + round.round() + " would bring the total to " + next + ", above the hard cap " + a.hardCap());
@@ -698,9 +702,10 @@ public final class Market implements JobMarket {
         List<DocumentRow> docs = store.documents(a.id());
         boolean hasInvoice = docs.stream().anyMatch(d -> d.kind().equals(INVOICE) && d.status() != DocumentStatus.REJECTED && d.status() != DocumentStatus.CANCELLED);
         if (used.rounds() == 0 || hasInvoice) continue;
-        Money due = pricing(a).price(examplesEpochs(used.examplesEpochs()));
+        Money due = pricing(a).price(used.counters());
         Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
-        String justification = "metered by the gateway: " + used.examplesEpochs() + " examples × epochs over " + used.rounds() + " round(s)";
+        String justification = "metered by the gateway over " + used.rounds() + " round(s): " + used.examplesEpochs() + " examples × epochs, "
+            + used.counters().get(UsageCounter.CPU_SECONDS) + " CPU seconds, " + used.bytesMoved() + " bytes moved";
         try {
           PaymentDocument.Invoice invoice = payments(a, docs, allocationOf(a)).issueInvoice(total, justification);
           insert(a, docs.size(), INVOICE, new Issued(invoice, null), "system", Map.of("examplesEpochs", Long.toString(used.examplesEpochs())));
@@ -725,10 +730,6 @@ public final class Market implements JobMarket {
   /** The price model of an agreement: its offer's, as agreed. */
   private PriceModel pricing(AgreementRow row) throws SQLException {
     return MarketJson.offer(store.proposal(row.proposalId()).orElseThrow().offerTerms()).pricing();
-  }
-
-  private static Usage examplesEpochs(long count) {
-    return Usage.NONE.with(UsageCounter.EXAMPLES_EPOCHS, count);
   }
 
   // ---- payment deadlines ----
