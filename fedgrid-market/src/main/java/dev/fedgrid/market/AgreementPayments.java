@@ -23,7 +23,9 @@ import java.util.Optional;
  *       yet accepted: {@code amount − accepted total so far}. If the allocation does not hold that
  *       much, nothing changes and the acceptance is refused.
  *   <li>A debit note past its acceptance deadline cannot be accepted; its amount stays due and is
- *       claimed by the next note or the invoice.
+ *       claimed by the next note or the invoice. A note left unaccepted past its deadline, and not
+ *       covered by a later acceptance, makes the agreement {@link #overdue() overdue}: the provider
+ *       stops working under it (the gateway terminates the agreement).
  *   <li>The invoice's amount equals the total of the last accepted debit note, or is higher and
  *       carries a justification (usage after the last note); never lower, since accepted notes are
  *       commitments. One invoice per agreement, after which no debit note is issued.
@@ -152,8 +154,9 @@ public final class AgreementPayments {
     if (doc instanceof PaymentDocument.DebitNote note && clock.instant().isAfter(note.acceptanceDeadline())) {
       throw new ConflictException(
           "DEBIT_NOTE_EXPIRED",
-          "debit note " + id + " could be accepted until " + note.acceptanceDeadline() + ": its total is claimed by the next note or the invoice",
-          Map.of("document", id.value()));
+          "debit note " + id + " could be accepted until " + note.acceptanceDeadline() + ": accept the agreement's later debit note or its invoice,"
+              + " which claim its total",
+          Map.of("document", id.value(), "acceptanceDeadline", note.acceptanceDeadline().toString()));
     }
     Money delta = doc.amount().compareTo(acceptedTotal) > 0 ? doc.amount().minus(acceptedTotal) : Money.ZERO;
     if (!allocation.trySpend(delta)) {
@@ -188,6 +191,26 @@ public final class AgreementPayments {
   /** The document's payment failed. */
   public synchronized PaymentDocument fail(DocumentId id, String reason) {
     return move(id, DocumentStatus.FAILED, Party.SYSTEM, reason);
+  }
+
+  /**
+   * The first debit note the requestor let pass its deadline: still ISSUED or RECEIVED at a time
+   * after its acceptance deadline, with a total above what was accepted since (a later note or the
+   * invoice accepted covers it, since totals are cumulative), while no invoice is live (the invoice
+   * then claims it). A provider stops working under an agreement with an overdue note, as a Golem
+   * provider breaks an agreement whose debit notes go unaccepted past the requestor's acceptance
+   * timeout; the note itself keeps its status and its total stays due in the invoice.
+   */
+  public synchronized Optional<PaymentDocument.DebitNote> overdue() {
+    if (live(PaymentDocument.Invoice.class).isPresent()) return Optional.empty();
+    Instant now = clock.instant();
+    for (PaymentDocument d : documents.values()) {
+      boolean open = d.status() == DocumentStatus.ISSUED || d.status() == DocumentStatus.RECEIVED;
+      if (d instanceof PaymentDocument.DebitNote n && open && now.isAfter(n.acceptanceDeadline()) && n.amount().compareTo(acceptedTotal) > 0) {
+        return Optional.of(n);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The total accepted so far. */

@@ -75,6 +75,38 @@ class AgreementPaymentsTest {
   }
 
   @Test
+  void aNoteUnacceptedPastItsDeadlineIsOverdueUnlessCoveredOrInvoiced() {
+    var n1 = payments.issueDebitNote(Money.of(10), Duration.ofHours(1)).note();
+    clock.advance(Duration.ofHours(1));
+    assertThat(payments.overdue()).isEmpty(); // at the deadline it may still be accepted
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(payments.overdue()).contains(n1);
+    payments.receive(n1.id());
+    assertThat(payments.overdue()).map(PaymentDocument::status).contains(DocumentStatus.RECEIVED);
+
+    var n2 = payments.issueDebitNote(Money.of(12), DAY).note();
+    assertThat(payments.overdue()).map(PaymentDocument::id).contains(n1.id()); // a later note alone does not cover it
+    payments.accept(n2.id(), Party.REQUESTOR);
+    assertThat(payments.overdue()).isEmpty(); // accepted 12 covers the 10 of n1
+
+    var n3 = payments.issueDebitNote(Money.of(20), Duration.ofMinutes(1)).note();
+    clock.advance(Duration.ofMinutes(2));
+    assertThat(payments.overdue()).map(PaymentDocument::id).contains(n3.id());
+    payments.issueInvoice(Money.of(20), "usage after the last accepted note");
+    assertThat(payments.overdue()).isEmpty(); // the invoice claims it
+  }
+
+  @Test
+  void aRejectedOrCancelledNoteIsNeverOverdue() {
+    var n1 = payments.issueDebitNote(Money.of(10), Duration.ofMinutes(1)).note();
+    var n2 = payments.issueDebitNote(Money.of(11), Duration.ofMinutes(1)).note();
+    payments.reject(n1.id(), Party.REQUESTOR, "usage not seen");
+    payments.cancel(n2.id(), Party.PROVIDER);
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(payments.overdue()).isEmpty();
+  }
+
+  @Test
   void softCapWarnsAndHardCapRefusesBeforeExceeding() {
     assertThat(payments.issueDebitNote(Money.of(40), DAY).warning()).isEmpty();
     assertThat(payments.issueDebitNote(Money.of(45), DAY).warning())

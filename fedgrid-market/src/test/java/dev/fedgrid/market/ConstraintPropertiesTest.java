@@ -2,6 +2,7 @@ package dev.fedgrid.market;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.market.Constraint.Operator;
@@ -21,13 +22,74 @@ class ConstraintPropertiesTest {
 
   @Property(tries = 2000)
   void randomInputEitherParsesOrFailsWithInvalidConstraint(@ForAll("noise") String text) {
+    parsesOrFailsWithAPositionInTheInput(text);
+  }
+
+  @Property(tries = 1000)
+  void anyUnicodeInputEitherParsesOrFailsWithInvalidConstraint(@ForAll String text) {
+    parsesOrFailsWithAPositionInTheInput(text);
+  }
+
+  /** Valid filters broken in one to three places: characters deleted, inserted or replaced. */
+  @Property(tries = 2000)
+  void malformedFiltersFailWithAPositionInTheInput(@ForAll("constraints") Constraint c, @ForAll("edits") List<Edit> edits) {
+    StringBuilder text = new StringBuilder(c.toString());
+    for (Edit e : edits) {
+      int at = text.isEmpty() ? 0 : Math.floorMod(e.position(), text.length() + 1);
+      switch (e.kind()) {
+        case 0 -> {
+          if (at < text.length()) text.deleteCharAt(at);
+        }
+        case 1 -> text.insert(at, e.ch());
+        default -> {
+          if (at < text.length()) text.setCharAt(at, e.ch());
+        }
+      }
+    }
+    parsesOrFailsWithAPositionInTheInput(text.toString());
+  }
+
+  @Property(tries = 50)
+  void nestingBeyondTheLimitIsASyntaxErrorNotAStackOverflow(@ForAll @net.jqwik.api.constraints.IntRange(min = 33, max = 2000) int depth) {
+    String text = "(!".repeat(depth) + "(a=1)" + ")".repeat(depth);
+    if (text.length() > Constraint.MAX_LENGTH) {
+      assertThatThrownBy(() -> Constraint.parse(text))
+          .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.details()).containsEntry("length", text.length()));
+    } else {
+      assertThatThrownBy(() -> Constraint.parse(text))
+          .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+            assertThat(e.code()).isEqualTo("INVALID_CONSTRAINT");
+            assertThat(e.getMessage()).contains("nests deeper than " + Constraint.MAX_DEPTH);
+            assertThat((Integer) e.details().get("column")).isBetween(1, text.length());
+          });
+    }
+  }
+
+  /**
+   * The parser's contract on any input: a constraint whose printed form parses back to it, or its
+   * own syntax error, {@code INVALID_CONSTRAINT} with a 1-based column within the input (one past
+   * its end for an input that ends too early); never another exception.
+   */
+  private static void parsesOrFailsWithAPositionInTheInput(String text) {
     try {
       Constraint c = Constraint.parse(text);
       assertThat(Constraint.parse(c.toString())).isEqualTo(c);
     } catch (InvalidRequestException e) {
       assertThat(e.code()).isEqualTo("INVALID_CONSTRAINT");
       assertThat(e.details()).containsKey("column");
+      assertThat((Integer) e.details().get("column")).as("column of %s", e.getMessage()).isBetween(1, text.length() + 1);
+      assertThat(e.getMessage()).contains("at column " + e.details().get("column"));
     }
+  }
+
+  /** One edit: 0 delete, 1 insert, 2 replace, at a position taken modulo the length. */
+  record Edit(int kind, int position, char ch) {}
+
+  @Provide
+  Arbitrary<List<Edit>> edits() {
+    Arbitrary<Character> ch = Arbitraries.oneOf(Arbitraries.chars().with("()&|!=<>*\\ \t\n.-e9".toCharArray()), Arbitraries.chars());
+    return Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 10_000), ch).as(Edit::new)
+        .list().ofMinSize(1).ofMaxSize(3);
   }
 
   @Property(tries = 300)

@@ -17,6 +17,8 @@ import dev.fedgrid.proto.fleet.v1.Task;
 import dev.fedgrid.proto.fleet.v1.TaskKind;
 import dev.fedgrid.proto.fleet.v1.UpdateHeader;
 import io.grpc.Status;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -171,8 +173,11 @@ final class TaskRunner {
     byte[] update;
     Map<String, Double> metrics;
     long examples;
+    long cpuMicros;
     if (fit) {
-      FitResult r = withinBudget(budget, () -> engine.fit(spec, global, dataset.train(), scaling, training, task.getProximalMu()));
+      Timed<FitResult> timed = withinBudget(budget, cpuTimed(() -> engine.fit(spec, global, dataset.train(), scaling, training, task.getProximalMu())));
+      FitResult r = timed.result();
+      cpuMicros = timed.cpuMicros();
       if (!r.parameters().layout().equals(layout)) throw new Stop("the training engine returned parameters of another layout", true);
       int bad = r.parameters().firstNonFinite();
       if (bad >= 0) throw new Stop("training diverged: parameter " + bad + " is NaN or infinite; lower the learning rate", true);
@@ -181,13 +186,15 @@ final class TaskRunner {
       metrics = metrics(r.metrics(), ids);
       examples = r.examples();
     } else {
-      EvalResult r = withinBudget(budget, () -> engine.evaluate(spec, global, dataset.test(), scaling));
+      Timed<EvalResult> timed = withinBudget(budget, cpuTimed(() -> engine.evaluate(spec, global, dataset.test(), scaling)));
+      EvalResult r = timed.result();
+      cpuMicros = timed.cpuMicros();
       update = new byte[0];
       metrics = metrics(r.metrics(), ids);
       examples = r.examples();
     }
     if (examples < 1) throw new Stop("the engine reported " + examples + " examples; dataset " + name + " may be empty", true);
-    UpdateHeader h = header.setExamples(examples).putAllMetrics(metrics).setTotalSize(update.length).build();
+    UpdateHeader h = header.setExamples(examples).putAllMetrics(metrics).setTotalSize(update.length).setCpuTimeUs(cpuMicros).build();
     transfer("push the result", deadline, () -> {
       try {
         client.pushUpdate(h, update, deadline);
@@ -197,7 +204,29 @@ final class TaskRunner {
       }
       return null;
     });
-    return examples + " examples, " + update.length + " bytes, metrics " + metrics;
+    return examples + " examples, " + update.length + " bytes, " + cpuMicros / 1000 + " ms CPU, metrics " + metrics;
+  }
+
+  /** Engine work with the CPU time its thread spent on it, in microseconds. */
+  private record Timed<T>(T result, long cpuMicros) {}
+
+  /**
+   * The work measured in CPU time of the thread that runs it (the engine thread), reported to the
+   * gateway for metering. The engine computes on that thread (PyTorch with one intra-op thread runs
+   * its kernels on the caller's thread), so this is the task's CPU time; work on other threads is
+   * not counted, so a node never reports more than it spent. 0 where the JVM cannot measure it.
+   */
+  static <T> Callable<Timed<T>> cpuTimed(Callable<T> work) {
+    return () -> {
+      long before = threadCpuNanos();
+      T result = work.call();
+      return new Timed<>(result, Math.max(0, threadCpuNanos() - before) / 1000);
+    };
+  }
+
+  private static long threadCpuNanos() {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    return threads.isCurrentThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled() ? threads.getCurrentThreadCpuTime() : 0;
   }
 
   @FunctionalInterface

@@ -24,6 +24,9 @@ import java.util.TreeMap;
  * @param contributions what each node whose update was aggregated put in: training examples
  *     processed, that is examples per epoch times local epochs (for metering and contribution
  *     reports); empty for rounds recorded before it was kept
+ * @param resources what each node whose update was aggregated used in the round, its fit and
+ *     evaluate tasks together: CPU time it reported and bytes moved for it (for metering; not a
+ *     contribution measure); empty for rounds recorded before it was kept
  */
 public record RoundSummary(
     JobId jobId,
@@ -37,13 +40,31 @@ public record RoundSummary(
     Map<String, Double> fitMetrics,
     Map<String, Double> evalMetrics,
     Double epsilon,
-    Map<NodeId, Long> contributions) {
+    Map<NodeId, Long> contributions,
+    Map<NodeId, ResourceUsage> resources) {
   /**
    * The metrics everyone who may see a job sees, even while its results are held for release: the
    * aggregate loss and accuracy. Any other metric (AUC, per-class figures, ...) is a result that
    * leaves only when released.
    */
   public static final Set<String> AGGREGATE_METRICS = Set.of("loss", "accuracy");
+
+  /** A round without per-node resource usage. */
+  public RoundSummary(
+      JobId jobId,
+      int round,
+      Instant startedAt,
+      Instant finishedAt,
+      List<NodeId> nodes,
+      int updates,
+      long examples,
+      List<NodeFailure> failures,
+      Map<String, Double> fitMetrics,
+      Map<String, Double> evalMetrics,
+      Double epsilon,
+      Map<NodeId, Long> contributions) {
+    this(jobId, round, startedAt, finishedAt, nodes, updates, examples, failures, fitMetrics, evalMetrics, epsilon, contributions, Map.of());
+  }
 
   /** A round without per-node contributions. */
   public RoundSummary(
@@ -82,5 +103,6 @@ public record RoundSummary(
     fitMetrics = Map.copyOf(fitMetrics);
     evalMetrics = Map.copyOf(evalMetrics);
     contributions = contributions == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(contributions));
+    resources = resources == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(resources));
   }
 }

@@ -2,6 +2,7 @@ package dev.fedgrid.gateway.fleet;
 
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.TaskId;
+import dev.fedgrid.api.job.ResourceUsage;
 import dev.fedgrid.api.model.Parameters;
 import java.time.Duration;
 import java.util.Map;
@@ -65,6 +66,30 @@ public interface FleetBackend {
 
   /** An evaluate task's result; the same rules as {@link #completeFit}. */
   void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics);
+
+  /**
+   * A fit task's result with what delivering it used: the CPU time the node reported and the bytes
+   * of the result as received. The usage counts for the task only if the result is taken. The
+   * default ignores the usage, for backends that do not meter.
+   *
+   * @throws dev.fedgrid.api.InvalidRequestException also when the CPU time is implausible; nothing
+   *     changes
+   */
+  default void completeFit(NodeId node, TaskId task, Parameters parameters, long examples, Map<String, Double> metrics, ResourceUsage usage) {
+    completeFit(node, task, parameters, examples, metrics);
+  }
+
+  /** An evaluate task's result with what delivering it used; as {@link #completeFit(NodeId, TaskId, Parameters, long, Map, ResourceUsage)}. */
+  default void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics, ResourceUsage usage) {
+    completeEvaluation(node, task, examples, metrics);
+  }
+
+  /**
+   * The fleet API finished streaming a task's parameters to its node: {@code bytes} were sent (all
+   * of them, or fewer when the node cancelled the stream). Counted as bytes moved for the task. The
+   * default ignores it.
+   */
+  default void parametersSent(NodeId node, TaskId task, long bytes) {}
 
   /** The node could not do the task; {@code reason} is shown to the job's owner. */
   void failTask(NodeId node, TaskId task, String reason);

@@ -5,6 +5,7 @@ import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.TaskId;
+import dev.fedgrid.api.job.ResourceUsage;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.core.tensor.TensorCodec;
 import dev.fedgrid.proto.fleet.v1.FetchParametersRequest;
@@ -165,7 +166,8 @@ final class FleetService extends FleetGrpc.FleetImplBase {
       return;
     }
     LOG.debug("streaming {} bytes of parameters for task {} to node {}", bytes.length, task, node);
-    new ChunkSender(task, bytes, call).start();
+    TaskId sentFor = task;
+    new ChunkSender(task, bytes, call, sent -> backend.parametersSent(node, sentFor, sent)).start();
   }
 
   @Override
@@ -239,17 +241,23 @@ final class FleetService extends FleetGrpc.FleetImplBase {
     private final TaskId task;
     private final byte[] bytes;
     private final ServerCallStreamObserver<ParameterChunk> call;
+    private final java.util.function.LongConsumer metered;
     private int offset;
     private boolean done;
 
-    ChunkSender(TaskId task, byte[] bytes, ServerCallStreamObserver<ParameterChunk> call) {
+    /** @param metered told once how many bytes were sent, when the stream completes or is cancelled */
+    ChunkSender(TaskId task, byte[] bytes, ServerCallStreamObserver<ParameterChunk> call, java.util.function.LongConsumer metered) {
       this.task = task;
       this.bytes = bytes;
       this.call = call;
+      this.metered = metered;
     }
 
     void start() {
-      call.setOnCancelHandler(() -> LOG.debug("parameter stream for task {} cancelled by the node", task));
+      call.setOnCancelHandler(() -> {
+        LOG.debug("parameter stream for task {} cancelled by the node", task);
+        finish();
+      });
       call.setOnReadyHandler(this);
       run();
     }
@@ -258,7 +266,7 @@ final class FleetService extends FleetGrpc.FleetImplBase {
     public synchronized void run() {
       while (!done && call.isReady()) {
         if (call.isCancelled()) {
-          done = true;
+          finish();
           return;
         }
         int n = Math.min(FleetServerOptions.MAX_CHUNK_BYTES, bytes.length - offset);
@@ -270,9 +278,20 @@ final class FleetService extends FleetGrpc.FleetImplBase {
             .build());
         offset += n;
         if (offset == bytes.length) {
-          done = true;
+          finish();
           call.onCompleted();
         }
+      }
+    }
+
+    /** Ends the stream once and meters what was sent. */
+    private synchronized void finish() {
+      if (done) return;
+      done = true;
+      try {
+        metered.accept(offset);
+      } catch (RuntimeException e) {
+        LOG.warn("could not meter the {} bytes of parameters sent for task {}: {}", offset, task, e.toString());
       }
     }
   }
@@ -329,6 +348,9 @@ final class FleetService extends FleetGrpc.FleetImplBase {
       if (k == TaskKind.FIT && total < 1) {
         throw new InvalidRequestException("MISSING_PARAMETERS", "a fit result carries the trained parameters; total_size must be positive, got " + total);
       }
+      if (h.getCpuTimeUs() < 0) {
+        throw new InvalidRequestException("INVALID_CPU_TIME", "cpu_time_us must be 0 or more, got " + h.getCpuTimeUs());
+      }
       if (total > options.maxUpdateBytes()) {
         throw new InvalidRequestException(
             "UPDATE_TOO_LARGE",
@@ -383,12 +405,13 @@ final class FleetService extends FleetGrpc.FleetImplBase {
           throw new InvalidRequestException(
               "UPDATE_SIZE_MISMATCH", "the update declared " + header.getTotalSize() + " bytes but " + received + " arrived");
         }
+        var usage = new ResourceUsage(header.getCpuTimeUs(), received);
         if (kind == TaskKind.FIT) {
           Parameters parameters = TensorCodec.decode(ByteString.copyFrom(chunks).toByteArray());
           chunks = null;
-          backend.completeFit(node, task, parameters, header.getExamples(), metrics);
+          backend.completeFit(node, task, parameters, header.getExamples(), metrics, usage);
         } else {
-          backend.completeEvaluation(node, task, header.getExamples(), metrics);
+          backend.completeEvaluation(node, task, header.getExamples(), metrics, usage);
         }
       } catch (RuntimeException e) {
         fail(e);

@@ -16,6 +16,7 @@ import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.job.Job;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.JobState;
+import dev.fedgrid.api.job.ResourceUsage;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.node.NodeInfo;
@@ -244,17 +245,75 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
 
   @Override
   public void completeFit(NodeId node, TaskId task, Parameters parameters, long examples, Map<String, Double> metrics) {
-    OpenTask t = task(node, task);
-    checkExamples(t, examples);
-    t.task.deliverFit(parameters, examples, metrics);
-    log.info("job={} round={} node={} task={} update accepted ({} examples)", t.assignment.job(), t.assignment.round(), node, task, examples);
+    completeFit(node, task, parameters, examples, metrics, ResourceUsage.NONE);
   }
 
   @Override
   public void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics) {
+    completeEvaluation(node, task, examples, metrics, ResourceUsage.NONE);
+  }
+
+  @Override
+  public void completeFit(NodeId node, TaskId task, Parameters parameters, long examples, Map<String, Double> metrics, ResourceUsage usage) {
     OpenTask t = task(node, task);
     checkExamples(t, examples);
-    t.task.deliverEvaluation(examples, metrics);
+    deliver(t, usage, () -> t.task.deliverFit(parameters, examples, metrics));
+    log.info("job={} round={} node={} task={} update accepted ({} examples, {} µs CPU)", t.assignment.job(), t.assignment.round(), node, task, examples,
+        usage.cpuMicros());
+  }
+
+  @Override
+  public void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics, ResourceUsage usage) {
+    OpenTask t = task(node, task);
+    checkExamples(t, examples);
+    deliver(t, usage, () -> t.task.deliverEvaluation(examples, metrics));
+  }
+
+  @Override
+  public void parametersSent(NodeId node, TaskId task, long bytes) {
+    OpenTask t = tasks.get(task);
+    if (t != null && t.node.equals(node)) t.meter(new ResourceUsage(0, bytes));
+  }
+
+  /**
+   * Meters a result's usage, then delivers it; the usage is taken back when the result is refused.
+   * Metered first so that the round, which may close on this very result, sees it.
+   *
+   * @throws InvalidRequestException {@code INVALID_CPU_TIME} when the node claims more CPU time
+   *     than its registered cores could spend since the task was dispatched (with a second of slack)
+   */
+  private void deliver(OpenTask t, ResourceUsage usage, Runnable delivery) {
+    int cores = store.node(t.node).map(NodeRecord::cores).orElse(1);
+    Duration since = Duration.between(t.dispatchedAt, clock.instant()).plusSeconds(1);
+    long most = since.toNanos() / 1000 * Math.max(1, cores);
+    if (usage.cpuMicros() > most) {
+      throw new InvalidRequestException(
+          "INVALID_CPU_TIME",
+          "task " + t.assignment.id() + " reports " + usage.cpuMicros() + " µs of CPU time but node " + t.node + " registered " + cores
+              + " core(s) and got the task " + since.toMillis() + " ms ago (slack included)");
+    }
+    t.meter(usage);
+    try {
+      delivery.run();
+    } catch (RuntimeException e) {
+      t.unmeter(usage);
+      throw e;
+    }
+  }
+
+  /**
+   * What each of {@code nodes} used in {@code round} of {@code job}, over its fit and evaluate tasks
+   * still known (the round's tasks are kept until the next round starts); nodes that used nothing
+   * measurable are left out.
+   */
+  Map<NodeId, ResourceUsage> usage(JobId job, int round, java.util.Set<NodeId> nodes) {
+    var out = new java.util.TreeMap<NodeId, ResourceUsage>();
+    for (OpenTask t : tasks.values()) {
+      if (t.assignment.job().equals(job) && t.assignment.round() == round && nodes.contains(t.node) && !t.usage().equals(ResourceUsage.NONE)) {
+        out.merge(t.node, t.usage(), ResourceUsage::plus);
+      }
+    }
+    return out;
   }
 
   @Override
@@ -492,6 +551,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
 
   /** Queues a task for its node and makes it known to the fleet API. */
   void dispatch(OpenTask task) {
+    task.dispatchedAt = clock.instant();
     tasks.put(task.assignment.id(), task);
     slot(task.node).mailbox.add(task);
   }

@@ -63,7 +63,7 @@ public interface JobMarket {
    * A line for the job's event log.
    *
    * @param type the event type: {@code debit_notes}, {@code soft_cap}, {@code hard_cap}, {@code
-   *     billing_refused} or {@code invoices}
+   *     billing_refused}, {@code debit_note_overdue} or {@code invoices}
    */
   record Notice(String type, String message) {}
 }

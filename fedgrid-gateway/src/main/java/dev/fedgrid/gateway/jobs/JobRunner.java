@@ -162,7 +162,7 @@ final class JobRunner {
         Map<String, Double> evalMetrics = done.evalMetrics();
         Double epsilon = privacy == null ? null : privacy.spentAfter(round);
         RoundSummary summary = new RoundSummary(id, round, started, coordinator.clock.instant(), done.participants(), done.updates(), done.examples(),
-            done.failures(), done.fitMetrics(), evalMetrics, epsilon, done.contributions());
+            done.failures(), done.fitMetrics(), evalMetrics, epsilon, done.contributions(), coordinator.usage(id, round, done.contributions().keySet()));
         job = new Job(id, spec, JobState.RUNNING, round, "running", job.createdAt(), job.startedAt(), null, evalMetrics.isEmpty() ? job.metrics() : evalMetrics, job.owner());
         List<JobMarket.Notice> billed = coordinator.completeRound(job, summary, new Checkpoint(round, done.parameters(), strategy.state()));
         global = done.parameters();

@@ -9,6 +9,7 @@ import dev.fedgrid.api.NotFoundException;
 import dev.fedgrid.api.PermissionDeniedException;
 import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.job.Job;
+import dev.fedgrid.api.job.ResourceUsage;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
@@ -63,7 +64,6 @@ import dev.fedgrid.market.Properties;
 import dev.fedgrid.market.PropertyValue;
 import dev.fedgrid.market.Proposal;
 import dev.fedgrid.market.ProposalId;
-import dev.fedgrid.market.Usage;
 import dev.fedgrid.market.UsageCounter;
 import java.math.BigDecimal;
 import java.sql.SQLException;
@@ -349,6 +349,7 @@ public final class Market implements JobMarket {
 
   public Page<AgreementView> agreements(Principal caller, Optional<String> job, String cursor, int limit) {
     expireDue();
+    enforceDeadlines();
     Optional<String> requestor = seesAll(caller) ? Optional.empty() : Optional.of(caller.name());
     return db.transact("list agreements", () -> {
       List<AgreementRow> rows = store.agreements(requestor, job, cursor, limit);
@@ -362,6 +363,7 @@ public final class Market implements JobMarket {
   public AgreementView agreement(Principal caller, String id) {
     visibleAgreement(caller, id);
     expire(id);
+    enforceDeadlines();
     return db.transact("read agreement " + id, () -> view(store.agreement(id).orElseThrow()));
   }
 
@@ -396,6 +398,7 @@ public final class Market implements JobMarket {
   private AgreementView act(Principal caller, String id, AgreementEvent event, String reason) {
     visibleAgreement(caller, id);
     expire(id);
+    enforceDeadlines();
     String verb = event.name().toLowerCase(Locale.ROOT);
     return db.transact(verb + " agreement " + id, () -> {
       AgreementRow row = visibleAgreement(caller, id);
@@ -609,6 +612,7 @@ public final class Market implements JobMarket {
   public Optional<Set<NodeId>> approvedNodes(JobId job) {
     return db.transact("read the agreements of job " + job, () -> {
       if (!store.hasDemand(job.value()) && !state.job(job).map(j -> j.spec().market()).orElse(false)) return Optional.<Set<NodeId>>empty();
+      terminateOverdue(Optional.of(job.value()));
       Set<NodeId> nodes = new TreeSet<>();
       for (AgreementRow a : store.agreementsOfJob(job.value())) {
         if (a.state() == AgreementState.APPROVED) nodes.add(NodeId.of(a.nodeId()));
@@ -619,9 +623,11 @@ public final class Market implements JobMarket {
 
   /**
    * Meters a round of a market job and bills it, inside the transaction that records the round.
-   * For each node whose update was aggregated: its examples × epochs are stored under its APPROVED
-   * agreement for the job, and a debit note (actor {@code system}) carries the price of the
-   * agreement's usage so far, {@code fixed + Σ coefficient · usage}, capped at the hard cap; past
+   * For each node whose update was aggregated: its usage (examples × epochs from {@link
+   * RoundSummary#contributions()}, CPU time and bytes moved from {@link RoundSummary#resources()})
+   * is stored under its APPROVED agreement for the job, and a debit note (actor {@code system})
+   * carries the price of the agreement's usage so far, {@code fixed + Σ coefficient · usage} over
+   * examples × epochs, whole CPU seconds and bytes, capped at the hard cap; past
    * the soft cap the note comes with a {@code soft_cap} notice. Then the hard cap is kept ahead of
    * time: when the next round, taken to use what this one used, would price the agreement above its
    * hard cap, the agreement is terminated now (requestor side, actor {@code system}), so the node
@@ -641,31 +647,37 @@ public final class Market implements JobMarket {
       for (Map.Entry<NodeId, Long> c : round.contributions().entrySet()) {
         AgreementRow a = byNode.get(c.getKey().value());
         if (a == null) continue; // its agreement ended during the round: nothing to bill under
-        store.insertUsage(a.id(), round.round(), a.nodeId(), c.getValue(), clock.instant());
+        ResourceUsage resources = round.resources().getOrDefault(c.getKey(), ResourceUsage.NONE);
+        store.insertUsage(a.id(), round.round(), a.nodeId(), c.getValue(), resources.cpuMicros(), resources.bytesMoved(), clock.instant());
         PriceModel price = pricing(a);
-        long used = store.usage(a.id()).examplesEpochs();
-        Money due = price.price(examplesEpochs(used));
+        MarketStore.Metered used = store.usage(a.id());
+        Money due = price.price(used.counters());
         Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
         List<DocumentRow> docs = store.documents(a.id());
         try {
           AgreementPayments.Issued issued = payments(a, docs, allocationOf(a)).issueDebitNote(total, Duration.ofSeconds(DEFAULT_ACCEPT_WITHIN_SECONDS));
           DocumentRow note = insert(a, docs.size(), DEBIT_NOTE, new Issued(issued.note(), issued.warning().orElse(null)), "system",
-              Map.of("round", Integer.toString(round.round()), "examplesEpochs", Long.toString(used)));
+              Map.of("round", Integer.toString(round.round()), "examplesEpochs", Long.toString(used.examplesEpochs()),
+                  "cpuSeconds", Long.toString(used.counters().get(UsageCounter.CPU_SECONDS)), "bytes", Long.toString(used.bytesMoved())));
           billed.add(a.nodeId() + " " + total + " (" + note.id() + ")");
           issued.warning().ifPresent(w -> notices.add(new Notice("soft_cap", "round " + round.round() + ": node " + a.nodeId() + ": " + w)));
         } catch (FedGridException e) {
           notices.add(new Notice("billing_refused", "round " + round.round() + ": no debit note for node " + a.nodeId() + " under " + a.id() + ": " + e.getMessage()));
         }
-        Money next = price.price(examplesEpochs(used + c.getValue()));
+        Money next = price.price(used.plus(c.getValue(), resources.cpuMicros(), resources.bytesMoved()).counters());
         if (next.compareTo(a.hardCap()) > 0) {
           String reason = "hard cap: " + (due.compareTo(a.hardCap()) > 0 ? "usage priced at " + due + ", billed at the hard cap " + a.hardCap()
               : "another round like round " + round.round() + " would bring the total to " + next + ", above the hard cap " + a.hardCap());
-          terminate(a, reason);
+          terminate(a, Party.REQUESTOR, reason);
           notices.add(new Notice("hard_cap", "node " + a.nodeId() + " stopped after round " + round.round() + ": agreement " + a.id() + " terminated, " + reason));
         }
       }
       if (!billed.isEmpty()) {
         notices.addFirst(new Notice("debit_notes", "round " + round.round() + " billed, cumulative totals: " + String.join(", ", billed)));
+      }
+      for (Overdue o : terminateOverdue(Optional.of(job))) {
+        notices.add(new Notice("debit_note_overdue", "node " + o.node() + " stopped after round " + round.round() + ": agreement " + o.agreement()
+            + " terminated, " + o.reason()));
       }
       return List.copyOf(notices);
     });
@@ -684,15 +696,16 @@ public final class Market implements JobMarket {
       var notices = new ArrayList<Notice>();
       var invoiced = new ArrayList<String>();
       for (AgreementRow a : store.agreementsOfJob(job.value())) {
-        if (a.state() == AgreementState.APPROVED) a = terminate(a, "job " + job + " " + how);
+        if (a.state() == AgreementState.APPROVED) a = terminate(a, Party.REQUESTOR, "job " + job + " " + how);
         if (a.state() != AgreementState.TERMINATED) continue;
         MarketStore.Metered used = store.usage(a.id());
         List<DocumentRow> docs = store.documents(a.id());
         boolean hasInvoice = docs.stream().anyMatch(d -> d.kind().equals(INVOICE) && d.status() != DocumentStatus.REJECTED && d.status() != DocumentStatus.CANCELLED);
         if (used.rounds() == 0 || hasInvoice) continue;
-        Money due = pricing(a).price(examplesEpochs(used.examplesEpochs()));
+        Money due = pricing(a).price(used.counters());
         Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
-        String justification = "metered by the gateway: " + used.examplesEpochs() + " examples × epochs over " + used.rounds() + " round(s)";
+        String justification = "metered by the gateway over " + used.rounds() + " round(s): " + used.examplesEpochs() + " examples × epochs, "
+            + used.counters().get(UsageCounter.CPU_SECONDS) + " CPU seconds, " + used.bytesMoved() + " bytes moved";
         try {
           PaymentDocument.Invoice invoice = payments(a, docs, allocationOf(a)).issueInvoice(total, justification);
           insert(a, docs.size(), INVOICE, new Issued(invoice, null), "system", Map.of("examplesEpochs", Long.toString(used.examplesEpochs())));
@@ -706,9 +719,9 @@ public final class Market implements JobMarket {
     });
   }
 
-  /** Terminates an APPROVED agreement on the requestor's behalf (actor {@code system}); returns its new row. */
-  private AgreementRow terminate(AgreementRow row, String reason) throws SQLException {
-    Agreement after = Agreements.transition(agreement(row), AgreementEvent.TERMINATE, Party.REQUESTOR, reason, clock.instant());
+  /** Terminates an APPROVED agreement on {@code side}'s behalf (actor {@code system}); returns its new row. */
+  private AgreementRow terminate(AgreementRow row, Party side, String reason) throws SQLException {
+    Agreement after = Agreements.transition(agreement(row), AgreementEvent.TERMINATE, side, reason, clock.instant());
     record(row, after, "system");
     audit.append("system", "agreement.terminated", row.id(), Map.of("from", AgreementState.APPROVED.name(), "to", after.state().name(), "reason", reason));
     return store.agreement(row.id()).orElseThrow();
@@ -719,8 +732,56 @@ public final class Market implements JobMarket {
     return MarketJson.offer(store.proposal(row.proposalId()).orElseThrow().offerTerms()).pricing();
   }
 
-  private static Usage examplesEpochs(long count) {
-    return Usage.NONE.with(UsageCounter.EXAMPLES_EPOCHS, count);
+  // ---- payment deadlines ----
+
+  /** An agreement the gateway terminated because a debit note went unaccepted past its deadline. */
+  private record Overdue(String agreement, String node, String note, String reason) {}
+
+  /**
+   * Terminates, each in its own transaction, every APPROVED agreement with an overdue debit note
+   * (docs/market.md, "Debit note deadlines"); returns their ids. Runs before the agreement and
+   * document reads and actions, as the agreements' expiry does; the scheduler's read of a job's
+   * approved nodes and the billing of each round apply it to that job.
+   */
+  public List<String> enforceDeadlines() {
+    List<String> late = db.transact("find agreements with late debit notes", () -> store.agreementsWithLateNotes(Optional.empty(), clock.instant()));
+    var terminated = new ArrayList<String>();
+    for (String id : late) {
+      db.transact("enforce the debit note deadlines of agreement " + id, () -> {
+        AgreementRow row = store.agreement(id).orElseThrow();
+        terminateIfOverdue(row).ifPresent(o -> terminated.add(o.agreement()));
+        return null;
+      });
+    }
+    return List.copyOf(terminated);
+  }
+
+  /** The overdue rule for the APPROVED agreements of {@code job} (every job when empty), in the caller's transaction. */
+  private List<Overdue> terminateOverdue(Optional<String> job) throws SQLException {
+    var out = new ArrayList<Overdue>();
+    for (String id : store.agreementsWithLateNotes(job, clock.instant())) {
+      terminateIfOverdue(store.agreement(id).orElseThrow()).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  /**
+   * When the APPROVED agreement has an overdue debit note ({@link AgreementPayments#overdue()}),
+   * terminates it on the provider's behalf (actor {@code system}, audited {@code debit_note.overdue}
+   * and {@code agreement.terminated}), so its node gets no further task of the job. The note keeps
+   * its status and cannot be accepted any more; its total stays due in the invoice.
+   */
+  private Optional<Overdue> terminateIfOverdue(AgreementRow row) throws SQLException {
+    if (row.state() != AgreementState.APPROVED) return Optional.empty();
+    Optional<PaymentDocument.DebitNote> late = payments(row, store.documents(row.id()), allocationOf(row)).overdue();
+    if (late.isEmpty()) return Optional.empty();
+    PaymentDocument.DebitNote note = late.get();
+    String reason = "debit note " + note.id() + " of " + note.amount() + " was not accepted by its deadline " + note.acceptanceDeadline()
+        + "; its total stays due in the invoice";
+    audit.append("system", "debit_note.overdue", note.id().value(), Map.of(
+        "agreement", row.id(), "amount", note.amount().toString(), "acceptanceDeadline", note.acceptanceDeadline().toString()));
+    terminate(row, Party.PROVIDER, reason);
+    return Optional.of(new Overdue(row.id(), row.nodeId(), note.id().value(), reason));
   }
 
   /**
@@ -784,14 +845,40 @@ public final class Market implements JobMarket {
     });
   }
 
+  /**
+   * Debit notes or invoices the caller may see; those of the caller's own agreements still ISSUED
+   * are delivered by this read and come back RECEIVED.
+   */
   public Page<DocumentView> documents(Principal caller, String kind, Optional<String> agreement, String cursor, int limit) {
+    enforceDeadlines();
     Optional<String> requestor = seesAll(caller) ? Optional.empty() : Optional.of(caller.name());
-    List<DocumentRow> rows = db.transact("list " + label(kind) + "s", () -> store.documents(kind, requestor, agreement, cursor, limit));
-    return page(rows.stream().map(d -> view(d, null)).toList(), rows, limit, DocumentRow::id);
+    return db.transact("list " + label(kind) + "s", () -> {
+      List<DocumentRow> rows = store.documents(kind, requestor, agreement, cursor, limit);
+      var items = new ArrayList<DocumentView>(rows.size());
+      for (DocumentRow d : rows) items.add(view(deliver(caller, d), null));
+      return page(items, rows, limit, DocumentRow::id);
+    });
   }
 
+  /** One debit note or invoice; the requestor's read delivers it (ISSUED becomes RECEIVED). */
   public DocumentView document(Principal caller, String kind, String id) {
-    return db.transact("read " + id, () -> view(visibleDocument(caller, kind, id), null));
+    enforceDeadlines();
+    return db.transact("read " + id, () -> view(deliver(caller, visibleDocument(caller, kind, id)), null));
+  }
+
+  /**
+   * Marks an ISSUED document RECEIVED when its requestor is the one reading it: that read is its
+   * delivery (party SYSTEM, audited {@code <kind>.received} with the reader as actor). Others'
+   * reads, the provider side's included, leave it as it is.
+   */
+  private DocumentRow deliver(Principal caller, DocumentRow doc) throws SQLException {
+    if (doc.status() != DocumentStatus.ISSUED) return doc;
+    AgreementRow row = store.agreement(doc.agreementId()).orElseThrow();
+    if (!row.requestor().equals(caller.name())) return doc;
+    PaymentDocument d = payments(row, store.documents(row.id()), allocationOf(row)).receive(DocumentId.of(doc.id()));
+    store.updateDocument(doc.id(), d.status(), "", null, clock.instant());
+    audit.append(caller.name(), doc.kind() + ".received", doc.id(), Map.of("agreement", row.id()));
+    return store.document(doc.id()).orElseThrow();
   }
 
   private AgreementPayments payments(AgreementRow row, List<DocumentRow> docs, Allocation allocation) {

@@ -15,6 +15,8 @@ import dev.fedgrid.market.AgreementState;
 import dev.fedgrid.market.DocumentStatus;
 import dev.fedgrid.market.Money;
 import dev.fedgrid.market.Party;
+import dev.fedgrid.market.Usage;
+import dev.fedgrid.market.UsageCounter;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -290,6 +292,20 @@ final class MarketStore {
     return all(s, r -> r.getString(1));
   }
 
+  /**
+   * Ids of APPROVED agreements (of {@code jobId} when given) with a debit note still ISSUED or
+   * RECEIVED whose acceptance deadline is before {@code now}: the candidates for the overdue rule.
+   */
+  List<String> agreementsWithLateNotes(Optional<String> jobId, Instant now) throws SQLException {
+    PreparedStatement s = db.statement("SELECT DISTINCT a.id FROM market_agreements a JOIN market_documents d ON d.agreement_id = a.id"
+        + " WHERE a.state = 'APPROVED' AND d.kind = 'debit_note' AND d.status IN ('ISSUED', 'RECEIVED') AND d.acceptance_deadline < ?"
+        + " AND (CAST(? AS TEXT) IS NULL OR a.job_id = ?) ORDER BY a.id");
+    s.setString(1, text(now));
+    setNullable(s, 2, jobId.orElse(null));
+    setNullable(s, 3, jobId.orElse(null));
+    return all(s, r -> r.getString(1));
+  }
+
   void appendTransition(String agreementId, int seq, TransitionRow t) throws SQLException {
     PreparedStatement s = db.statement(
         "INSERT INTO market_agreement_events (agreement_id, seq, from_state, to_state, event, party, actor, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -322,23 +338,49 @@ final class MarketStore {
 
   // ---- metering ----
 
-  /** An agreement's metered usage: examples × epochs summed over the rounds it was metered in. */
-  record Metered(long examplesEpochs, int rounds) {}
+  /**
+   * An agreement's metered usage summed over the rounds it was metered in (V8, V9).
+   *
+   * @param cpuMicros CPU time in microseconds
+   * @param bytesMoved bytes moved over the fleet API
+   */
+  record Metered(long examplesEpochs, long cpuMicros, long bytesMoved, int rounds) {
+    static final Metered NONE = new Metered(0, 0, 0, 0);
 
-  void insertUsage(String agreementId, int round, String nodeId, long examplesEpochs, Instant at) throws SQLException {
-    PreparedStatement s = db.statement("INSERT INTO market_usage (agreement_id, round, node_id, examples_epochs, recorded_at) VALUES (?, ?, ?, ?, ?)");
+    /** This usage plus one more round of {@code examplesEpochs}, {@code cpuMicros} and {@code bytesMoved}. */
+    Metered plus(long examplesEpochs, long cpuMicros, long bytesMoved) {
+      return new Metered(this.examplesEpochs + examplesEpochs, this.cpuMicros + cpuMicros, this.bytesMoved + bytesMoved, rounds + 1);
+    }
+
+    /**
+     * The usage counters priced: examples × epochs, whole CPU seconds of the total (rounded down, so
+     * a second not yet spent in full is not billed) and bytes moved.
+     */
+    Usage counters() {
+      return Usage.NONE.with(UsageCounter.EXAMPLES_EPOCHS, examplesEpochs)
+          .with(UsageCounter.CPU_SECONDS, cpuMicros / 1_000_000)
+          .with(UsageCounter.BYTES, bytesMoved);
+    }
+  }
+
+  void insertUsage(String agreementId, int round, String nodeId, long examplesEpochs, long cpuMicros, long bytesMoved, Instant at) throws SQLException {
+    PreparedStatement s = db.statement(
+        "INSERT INTO market_usage (agreement_id, round, node_id, examples_epochs, cpu_micros, bytes_moved, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     s.setString(1, agreementId);
     s.setInt(2, round);
     s.setString(3, nodeId);
     s.setLong(4, examplesEpochs);
-    s.setString(5, text(at));
+    s.setLong(5, cpuMicros);
+    s.setLong(6, bytesMoved);
+    s.setString(7, text(at));
     s.executeUpdate();
   }
 
   Metered usage(String agreementId) throws SQLException {
-    PreparedStatement s = db.statement("SELECT COALESCE(SUM(examples_epochs), 0), COUNT(*) FROM market_usage WHERE agreement_id = ?");
+    PreparedStatement s = db.statement(
+        "SELECT COALESCE(SUM(examples_epochs), 0), COALESCE(SUM(cpu_micros), 0), COALESCE(SUM(bytes_moved), 0), COUNT(*) FROM market_usage WHERE agreement_id = ?");
     s.setString(1, agreementId);
-    return first(s, r -> new Metered(r.getLong(1), r.getInt(2))).orElse(new Metered(0, 0));
+    return first(s, r -> new Metered(r.getLong(1), r.getLong(2), r.getLong(3), r.getInt(4))).orElse(Metered.NONE);
   }
 
   // ---- allocations ----

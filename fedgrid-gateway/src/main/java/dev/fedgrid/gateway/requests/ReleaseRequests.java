@@ -159,7 +159,7 @@ public final class ReleaseRequests {
     return rounds.stream()
         .map(r -> new RoundSummary(
             r.jobId(), r.round(), r.startedAt(), r.finishedAt(), r.nodes(), r.updates(), r.examples(), r.failures(), aggregate(r.fitMetrics()),
-            aggregate(r.evalMetrics()), r.epsilon(), r.contributions()))
+            aggregate(r.evalMetrics()), r.epsilon(), r.contributions(), r.resources()))
         .toList();
   }
 

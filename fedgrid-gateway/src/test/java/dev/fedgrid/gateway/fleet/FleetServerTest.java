@@ -249,6 +249,7 @@ class FleetServerTest {
     }
     assertThat(all.toByteArray()).isEqualTo(expected);
     assertThat(TensorCodec.encode(TensorCodec.decode(all.toByteArray()))).isEqualTo(expected);
+    assertThat(backend.sent).as("bytes metered as moved for the task").containsEntry(task, (long) expected.length);
   }
 
   @Test
@@ -271,7 +272,8 @@ class FleetServerTest {
     byte[] bytes = TensorCodec.encode(parameters);
     TaskId task = TaskId.random();
 
-    PushUpdateResponse response = push(r, chunked(fitHeader(task, bytes.length, Map.of("loss", 0.25, "accuracy", 0.9)), task, bytes, MIB));
+    UpdateHeader header = fitHeader(task, bytes.length, Map.of("loss", 0.25, "accuracy", 0.9)).toBuilder().setCpuTimeUs(2_500_000).build();
+    PushUpdateResponse response = push(r, chunked(header, task, bytes, MIB));
 
     assertThat(response.getTaskId()).isEqualTo(task.value());
     RecordingBackend.Fit fit = backend.fits.getFirst();
@@ -280,6 +282,7 @@ class FleetServerTest {
     assertThat(fit.examples()).isEqualTo(120);
     assertThat(fit.metrics()).isEqualTo(Map.of("loss", 0.25, "accuracy", 0.9));
     assertThat(TensorCodec.encode(fit.parameters())).isEqualTo(bytes);
+    assertThat(backend.usages).containsEntry(task, new dev.fedgrid.api.job.ResourceUsage(2_500_000, bytes.length));
   }
 
   @Test
@@ -372,6 +375,8 @@ class FleetServerTest {
     UpdateHeader noExamples = fitHeader(task, bytes.length, Map.of()).toBuilder().setExamples(0).build();
     assertPushRefused(r, chunked(noExamples, task, bytes, MIB), Status.Code.INVALID_ARGUMENT, "INVALID_EXAMPLES");
     assertPushRefused(r, chunked(null, task, bytes, MIB), Status.Code.INVALID_ARGUMENT, "UPDATE_HEADER_MISSING");
+    UpdateHeader negativeCpu = fitHeader(task, bytes.length, Map.of()).toBuilder().setCpuTimeUs(-1).build();
+    assertPushRefused(r, chunked(negativeCpu, task, bytes, MIB), Status.Code.INVALID_ARGUMENT, "INVALID_CPU_TIME");
     assertThat(backend.resultCalls()).isZero();
   }
 

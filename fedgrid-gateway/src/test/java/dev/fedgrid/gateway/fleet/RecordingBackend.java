@@ -106,6 +106,27 @@ final class RecordingBackend implements FleetBackend {
     fits.add(new Fit(node, task, parameters, examples, metrics));
   }
 
+  /** What the fleet service metered per task: the usage that came with a result, and the parameter bytes it streamed. */
+  final Map<TaskId, dev.fedgrid.api.job.ResourceUsage> usages = new java.util.concurrent.ConcurrentHashMap<>();
+  final Map<TaskId, Long> sent = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public void completeFit(NodeId node, TaskId task, Parameters parameters, long examples, Map<String, Double> metrics, dev.fedgrid.api.job.ResourceUsage usage) {
+    completeFit(node, task, parameters, examples, metrics);
+    usages.put(task, usage);
+  }
+
+  @Override
+  public void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics, dev.fedgrid.api.job.ResourceUsage usage) {
+    completeEvaluation(node, task, examples, metrics);
+    usages.put(task, usage);
+  }
+
+  @Override
+  public void parametersSent(NodeId node, TaskId task, long bytes) {
+    sent.merge(task, bytes, Long::sum);
+  }
+
   @Override
   public void completeEvaluation(NodeId node, TaskId task, long examples, Map<String, Double> metrics) {
     deliver(task);

@@ -566,6 +566,12 @@ class CoordinatorTest {
     final AtomicBoolean ignoreFitTasks = new AtomicBoolean();
     final AtomicBoolean failFitTasks = new AtomicBoolean();
     final AtomicInteger delay = new AtomicInteger();
+    /**
+     * CPU time to report per fit and per evaluate task, in microseconds; when positive the node also
+     * meters the bytes it moves as the fleet service does (encoded parameters fetched and pushed).
+     */
+    final java.util.concurrent.atomic.AtomicLong fitCpuMicros = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong evalCpuMicros = new java.util.concurrent.atomic.AtomicLong();
     final List<TaskAssignment> tasks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     private Thread thread;
@@ -626,10 +632,23 @@ class CoordinatorTest {
               next = dev.fedgrid.core.dp.LocalDp.of(t.localPrivacy().noiseMultiplier(), t.localPrivacy().clipNorm()).privatize(next, start.values());
             }
             Thread.sleep(delay.get());
-            coordinator.completeFit(id, t.id(), new Parameters(start.layout(), next), rows, Map.of("loss", 1.0 / step));
+            Parameters update = new Parameters(start.layout(), next);
+            if (fitCpuMicros.get() > 0) {
+              coordinator.parametersSent(id, t.id(), dev.fedgrid.core.tensor.TensorCodec.encode(start).length);
+              var usage = new dev.fedgrid.api.job.ResourceUsage(fitCpuMicros.get(), dev.fedgrid.core.tensor.TensorCodec.encode(update).length);
+              coordinator.completeFit(id, t.id(), update, rows, Map.of("loss", 1.0 / step), usage);
+            } else {
+              coordinator.completeFit(id, t.id(), update, rows, Map.of("loss", 1.0 / step));
+            }
           } else {
-            coordinator.taskParameters(id, t.id());
-            coordinator.completeEvaluation(id, t.id(), rows / 10, Map.of("accuracy", rows >= 300 ? 0.9 : 0.5));
+            Parameters global = coordinator.taskParameters(id, t.id());
+            if (evalCpuMicros.get() > 0) {
+              coordinator.parametersSent(id, t.id(), dev.fedgrid.core.tensor.TensorCodec.encode(global).length);
+              coordinator.completeEvaluation(id, t.id(), rows / 10, Map.of("accuracy", rows >= 300 ? 0.9 : 0.5),
+                  new dev.fedgrid.api.job.ResourceUsage(evalCpuMicros.get(), 0));
+            } else {
+              coordinator.completeEvaluation(id, t.id(), rows / 10, Map.of("accuracy", rows >= 300 ? 0.9 : 0.5));
+            }
           }
         } catch (InterruptedException e) {
           return;

@@ -239,6 +239,63 @@ class MarketJobTest {
     assertThat(events(job.id(), "hard_cap")).singleElement().satisfies(e -> assertThat(e.message()).contains(capped.id.value()).contains("round 2"));
   }
 
+  @Test
+  void cpuSecondsAndBytesMovedAreMeteredPerRoundAndBilledWithTheAgreedCoefficients() throws Exception {
+    int rounds = 2;
+    Registration ra = register("a", 100);
+    Registration rb = register("b", 200);
+    Job job = submitWhileOffline(spec(rounds, 2), ra, rb);
+    String demand = market.publishDemand(ana, new DemandTerms(job.id().value(), Map.of(), "(fedgrid.dataset.tags=health)",
+        new Price("5", Map.of("examples_epochs", "0.01", "cpu_seconds", "1", "bytes", "0.001")), "1000", Map.of("examples_epochs", 100L))).id();
+    Map<String, String[]> coefficients = Map.of("a", new String[] {"0.001", "0.5", "0.0001"}, "b", new String[] {"0.002", "0.25", "0.0002"});
+    Map<String, Registration> byName = Map.of("a", ra, "b", rb);
+    var agreements = new java.util.LinkedHashMap<String, AgreementView>();
+    for (String name : List.of("a", "b")) {
+      Registration r = byName.get(name);
+      String[] c = coefficients.get(name);
+      String offer = market.publishOffer(owner, new OfferTerms(r.nodeId().value(), Map.of("fedgrid.dataset.tags", List.of("health")), null,
+          new Price("1", Map.of("examples_epochs", c[0], "cpu_seconds", c[1], "bytes", c[2])))).id();
+      agreements.put(name, approve(agreement(offer, demand)));
+    }
+    // each fit task reports 1.5 CPU seconds, each evaluate task 0.25: 1.75 a round
+    Map<String, CoordinatorTest.SimNode> sims = Map.of("a", start(ra, 100), "b", start(rb, 200));
+    sims.values().forEach(n -> {
+      n.fitCpuMicros.set(1_500_000);
+      n.evalCpuMicros.set(250_000);
+    });
+
+    assertThat(awaitTerminal(job.id()).state()).isEqualTo(JobState.COMPLETED);
+    List<RoundSummary> summaries = coordinator.rounds(ana, job.id());
+    // bytes moved per round: the parameters fetched for fit and for evaluate, and the update pushed, all of one encoded size
+    long encoded = dev.fedgrid.core.tensor.TensorCodec.encode(services.store().latestCheckpoint(job.id()).orElseThrow().parameters()).length;
+    for (RoundSummary r : summaries) {
+      assertThat(r.resources()).containsOnlyKeys(ra.nodeId(), rb.nodeId());
+      assertThat(r.resources().values()).allSatisfy(u -> assertThat(u).isEqualTo(new dev.fedgrid.api.job.ResourceUsage(1_750_000, 3 * encoded)));
+      // the contribution measure stays examples × epochs, whatever the time spent
+      assertThat(r.contributions()).containsEntry(ra.nodeId(), 100 * EPOCHS).containsEntry(rb.nodeId(), 200 * EPOCHS);
+    }
+
+    for (String name : List.of("a", "b")) {
+      String[] c = coefficients.get(name);
+      long rows = name.equals("a") ? 100 : 200;
+      List<DocumentView> notes = market.documents(ana, "debit_note", Optional.of(agreements.get(name).id()), "", 50).items();
+      assertThat(notes).hasSize(rounds);
+      for (int k = 1; k <= rounds; k++) {
+        long cpuSeconds = 1_750_000L * k / 1_000_000; // the cumulative CPU time in whole seconds, rounded down: 1, then 3
+        BigDecimal expected = BigDecimal.ONE
+            .add(new BigDecimal(c[0]).multiply(BigDecimal.valueOf(rows * EPOCHS * k)))
+            .add(new BigDecimal(c[1]).multiply(BigDecimal.valueOf(cpuSeconds)))
+            .add(new BigDecimal(c[2]).multiply(BigDecimal.valueOf(3 * encoded * k)));
+        int round = k;
+        assertThat(notes).anySatisfy(n -> assertThat(new BigDecimal(n.amount())).as("round %d of %s", round, name).isEqualByComparingTo(expected));
+      }
+      DocumentView invoice = market.documents(ana, "invoice", Optional.of(agreements.get(name).id()), "", 50).items().getFirst();
+      BigDecimal last = notes.stream().map(n -> new BigDecimal(n.amount())).max(BigDecimal::compareTo).orElseThrow();
+      assertThat(new BigDecimal(invoice.amount())).isEqualByComparingTo(last);
+      assertThat(invoice.justification()).contains("3 CPU seconds").contains(6 * encoded + " bytes moved");
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private static JobSpec spec(int rounds, int minNodes) {

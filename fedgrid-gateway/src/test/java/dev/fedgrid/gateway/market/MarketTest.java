@@ -250,7 +250,7 @@ class MarketTest {
     DocumentView late = market.issueDebitNote(owner, a.id(), "5", Optional.of(60L));
     clock.advance(Duration.ofSeconds(61));
     assertThatThrownBy(() -> market.accept(ana, "debit_note", late.id())).satisfies(e -> assertThat(code(e)).isEqualTo("DEBIT_NOTE_EXPIRED"));
-    assertThat(market.document(ana, "debit_note", late.id()).status()).isEqualTo("ISSUED");
+    assertThat(market.document(ana, "debit_note", late.id()).status()).isEqualTo("RECEIVED"); // delivered by ana's read, still not acceptable
     assertThatThrownBy(() -> market.issueDebitNote(owner, a.id(), "4", Optional.empty())).satisfies(e -> assertThat(code(e)).isEqualTo("DEBIT_NOTE_TOTAL_DECREASED"));
     DocumentView note = market.issueDebitNote(owner, a.id(), "8", Optional.empty());
     market.accept(ana, "debit_note", note.id());
@@ -263,6 +263,84 @@ class MarketTest {
     assertThat(balance(AccountId.node(node.value()))).isEqualByComparingTo("8");
     assertThatThrownBy(() -> market.issueDebitNote(owner, a.id(), "101", Optional.empty())).satisfies(e -> assertThat(code(e)).isEqualTo("PAYMENT_HARD_CAP"));
     assertThat(market.rejectDocument(ana, "debit_note", over.id(), "too much").status()).isEqualTo("REJECTED");
+  }
+
+  @Test
+  void theRequestorsReadDeliversADocumentAndOthersReadsDoNot() throws Exception {
+    AgreementView a = approved();
+    DocumentView note = market.issueDebitNote(owner, a.id(), "5", Optional.empty());
+    assertThat(market.document(owner, "debit_note", note.id()).status()).isEqualTo("ISSUED"); // the provider side reading it
+    assertThat(actions()).doesNotContain("debit_note.received");
+    assertThat(market.documents(ana, "debit_note", Optional.of(a.id()), "", 50).items()).singleElement()
+        .satisfies(d -> assertThat(d.status()).isEqualTo("RECEIVED"));
+    assertThat(market.document(ana, "debit_note", note.id()).status()).isEqualTo("RECEIVED");
+    assertThat(actions().stream().filter("debit_note.received"::equals)).hasSize(1); // delivered once
+    market.deposit(owner, "user:ana", "10", Optional.empty(), null);
+    market.allocate(ana, a.job(), "10");
+    assertThat(market.accept(ana, "debit_note", note.id()).status()).isEqualTo("SETTLED");
+  }
+
+  @Test
+  void aDebitNoteLeftUnacceptedPastItsDeadlineTerminatesTheAgreementAndStaysDueInTheInvoice() throws Exception {
+    AgreementView a = approved();
+    market.deposit(owner, "user:ana", "100", Optional.empty(), null);
+    String allocation = market.allocate(ana, a.job(), "50").id();
+    DocumentView late = market.issueDebitNote(owner, a.id(), "5", Optional.of(60L));
+    assertThat(market.document(ana, "debit_note", late.id()).status()).isEqualTo("RECEIVED");
+
+    clock.advance(Duration.ofSeconds(60)); // at the deadline: still in time
+    assertThat(market.enforceDeadlines()).isEmpty();
+    assertThat(market.approvedNodes(dev.fedgrid.api.JobId.of(a.job()))).contains(java.util.Set.of(node));
+
+    clock.advance(Duration.ofSeconds(1));
+    // accepting it now is refused with a clear error and changes nothing
+    int events = actions().size();
+    var transfers = market.ledger().transfers(Optional.empty(), 100);
+    assertThatThrownBy(() -> market.accept(ana, "debit_note", late.id()))
+        .isInstanceOf(ConflictException.class)
+        .satisfies(e -> assertThat(code(e)).isEqualTo("DEBIT_NOTE_EXPIRED"))
+        .hasMessage("debit note " + late.id() + " could be accepted until 2026-11-03T12:01:00Z: accept the agreement's later debit note or its invoice,"
+            + " which claim its total");
+    assertThat(actions()).hasSize(events);
+    assertThat(market.ledger().transfers(Optional.empty(), 100)).isEqualTo(transfers);
+    assertThat(market.allocation(ana, allocation).spent()).isEqualTo("0");
+    assertThat(balance(AccountId.node(node.value()))).isEqualByComparingTo("0");
+
+    // the scheduler's next look at the job's nodes applies the rule: the node is no longer eligible
+    assertThat(market.approvedNodes(dev.fedgrid.api.JobId.of(a.job()))).contains(java.util.Set.of());
+    AgreementView after = market.agreement(ana, a.id());
+    assertThat(after.state()).isEqualTo("TERMINATED");
+    TransitionView t = after.history().getLast();
+    assertThat(t.party()).isEqualTo("PROVIDER");
+    assertThat(t.actor()).isEqualTo("system");
+    assertThat(t.reason()).isEqualTo("debit note " + late.id() + " of 5 was not accepted by its deadline 2026-11-03T12:01:00Z; its total stays due in the invoice");
+    assertThat(actions()).containsSubsequence("debit_note.overdue", "agreement.terminated");
+    assertThat(market.document(ana, "debit_note", late.id()).status()).isEqualTo("RECEIVED");
+    assertThat(market.enforceDeadlines()).isEmpty(); // terminated once
+
+    // the note's total is claimed by the invoice, which the requestor can still accept and pay
+    DocumentView invoice = market.issueInvoice(owner, a.id(), "5", "debit note " + late.id() + " was not accepted in time");
+    assertThat(market.accept(ana, "invoice", invoice.id()).status()).isEqualTo("SETTLED");
+    assertThat(balance(AccountId.node(node.value()))).isEqualByComparingTo("5");
+  }
+
+  @Test
+  void aLateNoteCoveredByALaterAcceptedNoteIsNotOverdue() throws Exception {
+    AgreementView a = approved();
+    market.deposit(owner, "user:ana", "100", Optional.empty(), null);
+    market.allocate(ana, a.job(), "50");
+    market.issueDebitNote(owner, a.id(), "5", Optional.of(60L));
+    DocumentView second = market.issueDebitNote(owner, a.id(), "8", Optional.of(600L));
+    market.accept(ana, "debit_note", second.id()); // totals are cumulative: this covers the first note
+    clock.advance(Duration.ofSeconds(120));
+    assertThat(market.enforceDeadlines()).isEmpty();
+    assertThat(market.agreement(ana, a.id()).state()).isEqualTo("APPROVED");
+    // a rejected note is a decision, not a silence
+    DocumentView third = market.issueDebitNote(owner, a.id(), "9", Optional.of(60L));
+    market.rejectDocument(ana, "debit_note", third.id(), "usage not seen");
+    clock.advance(Duration.ofSeconds(120));
+    assertThat(market.enforceDeadlines()).isEmpty();
+    assertThat(market.agreement(ana, a.id()).state()).isEqualTo("APPROVED");
   }
 
   @Test
