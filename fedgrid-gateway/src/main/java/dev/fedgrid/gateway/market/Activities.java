@@ -16,6 +16,7 @@ import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.core.tensor.TensorCodec;
+import dev.fedgrid.gateway.access.DatasetAccess;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
 import dev.fedgrid.gateway.fleet.ActivityBackend;
@@ -64,7 +65,9 @@ import java.util.stream.Collectors;
  *
  * <p><b>Rules.</b> A script is checked whole before it is queued: every command's arguments, the
  * table from the activity's state, the datasets (hosted by the agreement's node) and the job's
- * parameters where a command loads them; a refused script changes nothing. One script at a time
+ * parameters where a command loads them, and the caller's rights on the datasets: an activity's
+ * results come back at once, so a private dataset needs grants both to process it and to download
+ * its results; a refused script changes nothing. One script at a time
  * per activity. An activity whose agreement is no longer APPROVED (terminated at a hard cap or at
  * the end of its job) is terminated when next read or acted on; so is its unfinished script.
  *
@@ -92,15 +95,17 @@ public final class Activities implements ActivityBackend {
   private final SqlDatabase db;
   private final SqlStateStore state;
   private final AuditLog audit;
+  private final DatasetAccess access;
   private final InstantSource clock;
   private final ActivityStore store;
   private final MarketStore market;
   private final Object queued = new Object();
 
-  public Activities(SqlDatabase db, SqlStateStore state, AuditLog audit, InstantSource clock) {
+  public Activities(SqlDatabase db, SqlStateStore state, AuditLog audit, DatasetAccess access, InstantSource clock) {
     this.db = Objects.requireNonNull(db, "db");
     this.state = Objects.requireNonNull(state, "state");
     this.audit = Objects.requireNonNull(audit, "audit");
+    this.access = Objects.requireNonNull(access, "access");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.store = new ActivityStore(db);
     this.market = new MarketStore(db);
@@ -172,7 +177,7 @@ public final class Activities implements ActivityBackend {
     ActivityScript script = ActivityScripts.parse(commands);
     ActivityRow before = db.transact("read activity " + id, () -> visible(caller, id));
     requireRequestor(caller, before.requestor(), "run scripts in activity " + id);
-    checkResources(before, script);
+    checkResources(caller, before, script);
     String normalized = SqlDatabase.json(ActivityScripts.json(script));
     BatchView view = db.transact("queue a script in activity " + id, () -> {
       ActivityRow row = refresh(visible(caller, id));
@@ -346,8 +351,12 @@ public final class Activities implements ActivityBackend {
 
   // ---- rules ----
 
-  /** Datasets on the agreement's node, and the job's parameters where a command loads them. */
-  private void checkResources(ActivityRow row, ActivityScript script) {
+  /**
+   * Datasets on the agreement's node that the caller may both process and take results of (an
+   * activity's results come back at once, with no release request), and the job's parameters
+   * where a command loads them.
+   */
+  private void checkResources(Principal caller, ActivityRow row, ActivityScript script) {
     for (int i = 0; i < script.commands().size(); i++) {
       ActivityCommand c = script.commands().get(i);
       DatasetId dataset = c instanceof Deploy d ? d.dataset() : c instanceof Run r ? r.dataset() : null;
@@ -356,6 +365,11 @@ public final class Activities implements ActivityBackend {
         if (info.isEmpty() || !info.get().nodeId().value().equals(row.nodeId())) {
           throw new InvalidRequestException("INVALID_COMMAND", "command " + i + " (" + c.name() + "): dataset " + dataset + " is not hosted by node "
               + row.nodeId() + ", the node of agreement " + row.agreementId(), Map.of("index", i, "field", "commands[" + i + "]." + c.name() + ".dataset"));
+        }
+        if (!access.mayProcess(caller, info.get()) || !access.mayDownloadResults(caller, dataset)) {
+          throw new PermissionDeniedException("DATASET_ACCESS_DENIED", "command " + i + " (" + c.name() + "): user " + caller.name() + " may not run an activity on"
+              + " dataset " + dataset + " (" + info.get().metadata().name() + "): an activity's results come back at once, so it needs a grant to process the"
+              + " dataset and to download its results (public datasets need none); train on it with a job instead", Map.of("index", i, "dataset", dataset.value()));
         }
       }
       boolean loads = c instanceof Deploy d && d.parameters() == ParameterSource.JOB || c instanceof Transfer t && t.from() == Endpoint.JOB;

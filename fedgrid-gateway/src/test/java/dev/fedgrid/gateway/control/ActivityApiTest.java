@@ -77,6 +77,7 @@ class ActivityApiTest {
   private NodeId otherNode;
   private DatasetId dataset;
   private DatasetId elsewhere;
+  private DatasetId secret;
 
   @BeforeEach
   void start(@org.junit.jupiter.api.io.TempDir Path dir) {
@@ -100,6 +101,10 @@ class ActivityApiTest {
     var metadata = new DatasetMetadata("cancer", DatasetFormat.CSV, List.of(1), columns, LabelInfo.categorical("y", List.of(50L, 50L)), 100, 10, List.of(), Visibility.PUBLIC);
     dataset = services.store().putDataset(node, metadata, now).id();
     elsewhere = services.store().putDataset(otherNode, metadata, now).id();
+    var hidden = new DatasetMetadata("heart", DatasetFormat.CSV, List.of(1), columns, LabelInfo.categorical("y", List.of(50L, 50L)), 100, 10, List.of(), Visibility.PRIVATE);
+    secret = services.store().putDataset(node, hidden, now).id();
+    // ana may train on the private dataset, but not take its results out without a release
+    services.datasets().grant(boss, secret, "ana", true, false);
     server = services.controlServer(coordinator).start();
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
@@ -125,6 +130,8 @@ class ActivityApiTest {
     assertRefused(exec(activity, "[{\"transfer\": {\"from\": \"gateway\", \"to\": \"job\"}}]"), 400, "INVALID_COMMAND", 0, "not supported");
     assertRefused(exec(activity, "[{\"deploy\": {\"model\": " + MODEL + ", \"dataset\": \"" + elsewhere + "\"}}]"), 400, "INVALID_COMMAND", 0,
         "is not hosted by node " + node);
+    assertRefused(exec(activity, "[{\"deploy\": {\"model\": " + MODEL + ", \"dataset\": \"" + secret + "\"}}]"), 403, "DATASET_ACCESS_DENIED", 0,
+        "needs a grant to process the dataset and to download its results");
     assertRefused(exec(activity, "[{\"deploy\": {\"model\": {\"layers\": []}, \"dataset\": \"" + dataset + "\"}}]"), 400, "INVALID_COMMAND", 0, "'model'");
     assertRefused(exec(activity, "[" + deploy + ", {\"run\": {\"kind\": \"fit\"}}]"), 409, "ACTIVITY_STATE_CONFLICT", 1, "command 1 (run) is not allowed when the activity is DEPLOYED");
     assertThat(code(exec(activity, "{\"deploy\": {}}"))).isEqualTo("INVALID_SCRIPT");
