@@ -819,6 +819,11 @@ public final class FedGridClient implements AutoCloseable {
     return new MarketClient(this);
   }
 
+  /** Activities under approved market agreements through this client's connection and token. */
+  public ActivityClient activities() {
+    return new ActivityClient(this);
+  }
+
   /** Releases the client's connections; calls after this fail. */
   @Override
   public void close() {

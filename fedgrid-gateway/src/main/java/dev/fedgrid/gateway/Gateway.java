@@ -82,7 +82,7 @@ public final class Gateway implements AutoCloseable {
       services.identity().bootstrap().ifPresent(credential -> announce(credential, config.dataDir()));
       coordinator.start();
       fleet = FleetServer.start(
-          coordinator, config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build(),
+          coordinator, services.activities(), config.host(), config.fleetPort(), FleetServerOptions.builder().maxPollWait(config.coordinator().maxPollWait()).build(),
           tls);
       ControlServer control =
           services.controlServer(coordinator).host(config.host()).port(config.controlPort()).corsOrigins(config.corsOrigins()).tls(tls).start();

@@ -10,6 +10,7 @@ import dev.fedgrid.gateway.control.GatewayControl;
 import dev.fedgrid.gateway.jobs.Coordinator;
 import dev.fedgrid.gateway.jobs.CoordinatorOptions;
 import dev.fedgrid.gateway.jobs.JobAdmission;
+import dev.fedgrid.gateway.market.Activities;
 import dev.fedgrid.gateway.market.Market;
 import dev.fedgrid.gateway.payments.SqlLedger;
 import dev.fedgrid.gateway.privacy.BudgetAdmission;
@@ -46,6 +47,7 @@ public final class GatewayServices {
   private final JoinTokens joinTokens;
   private final ReleaseRequests releases;
   private final Market market;
+  private final Activities activities;
   private final List<JobAdmission> admissions;
   private final InstantSource clock;
 
@@ -59,6 +61,7 @@ public final class GatewayServices {
     this.joinTokens = new JoinTokens(db, audit, clock);
     this.releases = new ReleaseRequests(db, store, budgets, audit, datasets::mayDownloadResults, clock);
     this.market = new Market(db, store, audit, new SqlLedger(db, clock), clock);
+    this.activities = new Activities(db, store, audit, datasets, clock);
     // Run, in this order, inside the transaction that stores a submitted job: dataset grants first
     // (a job on data its submitter may not process reserves nothing), then privacy budgets.
     this.admissions = List.of(datasets, new BudgetAdmission(budgets));
@@ -87,7 +90,7 @@ public final class GatewayServices {
    * service set; the caller chooses only where it listens.
    */
   public ControlServer.Builder controlServer(GatewayControl control) {
-    return ControlServer.builder(control, identity, audit, datasets, budgets, releases, joinTokens).market(market);
+    return ControlServer.builder(control, identity, audit, datasets, budgets, releases, joinTokens).market(market).activities(activities);
   }
 
   public SqlStateStore store() {
@@ -121,6 +124,11 @@ public final class GatewayServices {
   /** The compute market, with the internal ledger as its payment platform. */
   public Market market() {
     return market;
+  }
+
+  /** Activities under market agreements; also the backend of the fleet server's activity API. */
+  public Activities activities() {
+    return activities;
   }
 
   /** The job admissions, in the order they run: dataset grants, then privacy budgets. */

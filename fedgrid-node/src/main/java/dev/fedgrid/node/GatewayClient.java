@@ -65,6 +65,7 @@ final class GatewayClient implements AutoCloseable {
   private final AtomicReference<NodeIdentity> identity = new AtomicReference<>();
   private final FleetGrpc.FleetBlockingStub blocking;
   private final FleetGrpc.FleetStub async;
+  private final ClientInterceptor credentials;
 
   /**
    * @param tls this node's certificate, key and project CA, or null to dial in plaintext
@@ -81,7 +82,7 @@ final class GatewayClient implements AutoCloseable {
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .maxInboundMessageSize(4 << 20)
         .build();
-    ClientInterceptor credentials = new ClientInterceptor() {
+    this.credentials = new ClientInterceptor() {
       @Override
       public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
         return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
@@ -121,6 +122,14 @@ final class GatewayClient implements AutoCloseable {
   /** Presents this identity on every later call. */
   void authenticateAs(NodeIdentity id) {
     identity.set(id);
+  }
+
+  /**
+   * The channel with this node's id and token on every call, for the other services the gateway
+   * serves on the fleet port (the activity API).
+   */
+  Channel authenticatedChannel() {
+    return io.grpc.ClientInterceptors.intercept(channel, credentials);
   }
 
   /** Lets the channel try to connect now instead of after its own back-off. */

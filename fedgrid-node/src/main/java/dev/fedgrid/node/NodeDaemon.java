@@ -88,6 +88,7 @@ public final class NodeDaemon implements AutoCloseable {
   private volatile boolean closing;
   private volatile Thread pollLoop;
   private volatile Thread heartbeatLoop;
+  private volatile Thread activityLoop;
 
   private NodeDaemon(
       NodeConfig config, TrainingEngine engine, boolean ownsEngine, Map<String, DatasetLoader.Loaded> datasets, NodeIdentity identity, TlsMaterial tls) {
@@ -160,6 +161,9 @@ public final class NodeDaemon implements AutoCloseable {
     }
     node.heartbeatLoop = Thread.ofVirtual().name("fedgrid-node-heartbeat").start(node::heartbeatLoop);
     node.pollLoop = Thread.ofVirtual().name("fedgrid-node-poll").start(node::pollLoop);
+    // scripts of market activities (docs/market.md, "Activities"), one at a time, beside the tasks
+    var activities = new ActivityWorker(node.client, node.engine, node.engineThreads, config, node.session::get, () -> node.closing);
+    node.activityLoop = Thread.ofVirtual().name("fedgrid-node-activities").start(activities::loop);
     return node;
   }
 
@@ -223,12 +227,14 @@ public final class NodeDaemon implements AutoCloseable {
     LOG.info("node {} shutting down", nodeId().map(NodeId::value).orElse("(unregistered)"));
     pollLoop.interrupt();
     heartbeatLoop.interrupt();
+    activityLoop.interrupt();
     taskThreads.forEach(Thread::interrupt);
     long until = System.nanoTime() + TASK_STOP_WAIT.toNanos();
     try {
       for (Thread t : new ArrayList<>(taskThreads)) t.join(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
       pollLoop.join(Duration.ofSeconds(1));
       heartbeatLoop.join(Duration.ofSeconds(1));
+      activityLoop.join(Duration.ofSeconds(1));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -10,6 +10,7 @@ import dev.fedgrid.gateway.access.IdentityService;
 import dev.fedgrid.gateway.access.JoinTokens;
 import dev.fedgrid.gateway.access.Principal;
 import dev.fedgrid.gateway.audit.AuditLog;
+import dev.fedgrid.gateway.market.Activities;
 import dev.fedgrid.gateway.market.Market;
 import dev.fedgrid.gateway.privacy.PrivacyBudgets;
 import dev.fedgrid.gateway.reports.JobReports;
@@ -131,6 +132,7 @@ public final class ControlServer implements AutoCloseable {
     private AuditLog audit;
     private DatasetAccess datasets;
     private Market market;
+    private Activities activities;
     private List<String> corsOrigins = List.of();
     private TlsMaterial tls;
 
@@ -192,6 +194,12 @@ public final class ControlServer implements AutoCloseable {
      */
     public Builder market(Market market) {
       this.market = Objects.requireNonNull(market, "market");
+      return this;
+    }
+
+    /** Activities under market agreements: {@code /activities}. */
+    public Builder activities(Activities activities) {
+      this.activities = Objects.requireNonNull(activities, "activities");
       return this;
     }
 
@@ -331,6 +339,7 @@ public final class ControlServer implements AutoCloseable {
     if (s.audit != null) routes.addAll(new AuditHandlers(s.audit, s.heartbeat).routes());
     if (s.datasets != null) routes.addAll(new GrantHandlers(s.datasets).routes());
     if (s.market != null) routes.addAll(new MarketHandlers(s.market).routes());
+    if (s.activities != null) routes.addAll(new ActivityHandlers(s.activities).routes());
     routes.addAll(new ReportHandlers(new JobReports(shown, s.releases, s.audit, InstantSource.system())).routes());
     return List.copyOf(routes);
   }

@@ -36,13 +36,15 @@ public final class FleetServer implements AutoCloseable {
 
   private final Server server;
   private final FleetService service;
+  private final ActivityService activities; // null when the server serves no activity API
   private final ExecutorService executor;
   private final FleetServerOptions options;
   private final String host;
 
-  private FleetServer(Server server, FleetService service, ExecutorService executor, FleetServerOptions options, String host) {
+  private FleetServer(Server server, FleetService service, ActivityService activities, ExecutorService executor, FleetServerOptions options, String host) {
     this.server = server;
     this.service = service;
+    this.activities = activities;
     this.executor = executor;
     this.options = options;
     this.host = host;
@@ -76,17 +78,29 @@ public final class FleetServer implements AutoCloseable {
    *     be bound
    */
   public static FleetServer start(FleetBackend backend, String host, int port, FleetServerOptions options, TlsMaterial tls) {
+    return start(backend, null, host, port, options, tls);
+  }
+
+  /**
+   * Binds {@code host:port} as {@link #start(FleetBackend, String, int, FleetServerOptions,
+   * TlsMaterial)} does, and serves the activity API ({@code fedgrid.activity.v1.Activities}) of
+   * {@code activities} next to the Fleet service: same port, same TLS, same node authentication.
+   *
+   * @param activities the activity backend, or null to serve the Fleet service alone
+   */
+  public static FleetServer start(FleetBackend backend, ActivityBackend activities, String host, int port, FleetServerOptions options, TlsMaterial tls) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(options, "options");
     if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
     SslContext ssl = tls == null ? null : FleetTls.serverContext(tls);
     var service = new FleetService(backend, options);
+    var activityService = activities == null ? null : new ActivityService(activities, options);
     // one virtual thread per call (named for the logs): long polls and blocking backend calls are cheap
     ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fedgrid-fleet-", 0).factory());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port));
     if (ssl != null) builder.sslContext(ssl);
-    Server server = builder
+    builder
         .executor(executor)
         .addService(ServerInterceptors.intercept(service, new AuthInterceptor(backend)))
         .maxInboundMessageSize(options.maxMessageBytes())
@@ -94,8 +108,9 @@ public final class FleetServer implements AutoCloseable {
         .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
         .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .permitKeepAliveTime(options.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-        .permitKeepAliveWithoutCalls(true)
-        .build();
+        .permitKeepAliveWithoutCalls(true);
+    if (activityService != null) builder.addService(ServerInterceptors.intercept(activityService, new AuthInterceptor(backend)));
+    Server server = builder.build();
     try {
       server.start();
     } catch (IOException e) {
@@ -106,7 +121,7 @@ public final class FleetServer implements AutoCloseable {
           java.util.Map.of(),
           e);
     }
-    var fleet = new FleetServer(server, service, executor, options, host);
+    var fleet = new FleetServer(server, service, activityService, executor, options, host);
     if (tls == null) LOG.info("fleet API listening on {}:{} (plaintext)", host, fleet.port());
     else LOG.info("fleet API listening on {}:{} (mutual TLS as {}, clients of CA '{}')", host, fleet.port(), tls, tls.ca().getSubjectX500Principal().getName());
     return fleet;
@@ -141,6 +156,7 @@ public final class FleetServer implements AutoCloseable {
     if (server.isTerminated()) return;
     server.shutdown();
     service.beginShutdown();
+    if (activities != null) activities.beginShutdown();
     Duration grace = options.shutdownTimeout();
     try {
       if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -159,6 +159,13 @@ class AuthorizationMatrixTest {
     row("POST /api/v1/agreements/{id}/terminate", "AADAD");
     row("POST /api/v1/agreements/{id}/debit-notes", "AADDD");
     row("POST /api/v1/agreements/{id}/invoices", "AADDD");
+    row("POST /api/v1/activities", "DDDAD"); // the owner holds the permission but is not the agreement's requestor
+    row("GET /api/v1/activities", "AAAAA");
+    row("GET /api/v1/activities/{id}", "AAHAH");
+    row("POST /api/v1/activities/{id}/exec", "DDDAD");
+    row("GET /api/v1/activities/{id}/batches/{batch}", "AAHAH");
+    row("GET /api/v1/activities/{id}/logs", "AAHAH");
+    row("POST /api/v1/activities/{id}/terminate", "DDDAD");
     row("POST /api/v1/allocations", "DDDAD");
     row("GET /api/v1/allocations", "AAAAA");
     row("GET /api/v1/allocations/{id}", "AAHAH");
@@ -426,6 +433,21 @@ class AuthorizationMatrixTest {
         path = path.replace("{id}", agreement(2));
         body = "{\"amount\": \"0\"}";
       }
+      case "POST /api/v1/activities" -> body = "{\"agreement\": \"" + agreement(2) + "\"}";
+      case "GET /api/v1/activities/{id}", "GET /api/v1/activities/{id}/logs" -> path = path.replace("{id}", activity());
+      case "POST /api/v1/activities/{id}/exec" -> {
+        path = path.replace("{id}", activity());
+        body = "{\"commands\": [{\"terminate\": {}}]}";
+      }
+      case "GET /api/v1/activities/{id}/batches/{batch}" -> {
+        String activity = activity();
+        var batch = services.activities().exec(principals.get("data-scientist"), activity, Json.mapper().readTree("[{\"terminate\": {}}]"));
+        path = path.replace("{id}", activity).replace("{batch}", batch.id());
+      }
+      case "POST /api/v1/activities/{id}/terminate" -> {
+        path = path.replace("{id}", activity());
+        body = "{\"reason\": \"done\"}";
+      }
       case "POST /api/v1/allocations" -> {
         fund();
         body = "{\"job\": \"" + scientistsJob().id() + "\", \"amount\": \"5\"}";
@@ -549,6 +571,11 @@ class AuthorizationMatrixTest {
       services.market().allocate(scientist, a.job(), "5");
     }
     return a.id();
+  }
+
+  /** A fresh activity (NEW) of the data scientist's under a fresh approved agreement. */
+  private String activity() throws Exception {
+    return services.activities().create(principals.get("data-scientist"), agreement(2)).id();
   }
 
   /** A fresh debit note of 1, or invoice of 0, issued under an approved agreement. */
