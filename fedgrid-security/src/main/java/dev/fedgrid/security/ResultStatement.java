@@ -44,7 +44,7 @@ public sealed interface ResultStatement permits ResultStatement.Update, ResultSt
    * @param taskId the task's id as sent
    * @param jobId the job's id as sent (may be empty)
    * @param round the round as sent
-   * @param kind {@code fit} or {@code evaluate}
+   * @param kind {@link #FIT} or {@link #EVALUATE}
    * @param examples the examples the result was computed on
    * @param metrics the metrics as sent; their order does not matter
    * @param parametersSha256 SHA-256 of the encoded parameters as streamed ({@link
@@ -52,6 +52,11 @@ public sealed interface ResultStatement permits ResultStatement.Update, ResultSt
    */
   record Update(String taskId, String jobId, int round, String kind, long examples, Map<String, Double> metrics, byte[] parametersSha256)
       implements ResultStatement {
+    /** The {@code kind} of a fit task's result. */
+    public static final String FIT = "fit";
+    /** The {@code kind} of an evaluate task's result. */
+    public static final String EVALUATE = "evaluate";
+
     public Update {
       Objects.requireNonNull(taskId, "taskId");
       Objects.requireNonNull(jobId, "jobId");

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * and every other call is refused with {@code NODE_IDENTITY_MISMATCH} unless the
  * authenticated node registered under the certificate's name, so that a node holding its own
  * certificate cannot use another node's id and token. Plaintext calls carry no certificate and are
- * checked by token alone. Thread-safe.
+ * checked by token alone. Every call gets the certificate under {@link #PEER}, whose key checks
+ * the node's signed results. Thread-safe.
  */
 final class AuthInterceptor implements ServerInterceptor {
   static final String NODE_ID_HEADER = "fedgrid-node-id";
@@ -37,7 +38,7 @@ final class AuthInterceptor implements ServerInterceptor {
   /** The authenticated node of the current call. */
   static final Context.Key<NodeId> NODE = Context.key("fedgrid-node");
 
-  /** The client certificate of the current {@code Register} call; null over plaintext. */
+  /** The client certificate of the current call; null over plaintext. */
   static final Context.Key<PeerCertificate> PEER = Context.key("fedgrid-peer-certificate");
 
   private static final Logger LOG = LoggerFactory.getLogger(AuthInterceptor.class);
@@ -75,6 +76,6 @@ final class AuthInterceptor implements ServerInterceptor {
       call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
       return new ServerCall.Listener<>() {};
     }
-    return Contexts.interceptCall(Context.current().withValue(NODE, node), call, headers, next);
+    return Contexts.interceptCall(Context.current().withValues(NODE, node, PEER, peer), call, headers, next);
   }
 }
