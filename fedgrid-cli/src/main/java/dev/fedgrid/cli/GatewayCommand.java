@@ -108,8 +108,9 @@ public final class GatewayCommand implements Runnable {
       if (insecure) {
         var err = FedGridCommand.of(spec).err();
         err.println("WARNING: --insecure: TLS is OFF. The control API (passwords, tokens, models) and the fleet API (model parameters,");
-        err.println("WARNING: node tokens) are plaintext, and any process that reaches the fleet port can pose as a node. Never use it");
-        err.println("WARNING: beyond a throw-away test on one machine; see docs/security.md for 'fedgrid pki'.");
+        err.println("WARNING: node tokens) are plaintext, any process that reaches the fleet port can pose as a node, and nodes'");
+        err.println("WARNING: results are not signed (signatures need node certificates). Never use it beyond a throw-away test on");
+        err.println("WARNING: one machine; see docs/security.md for 'fedgrid pki'.");
         err.flush();
       }
       Gateway gateway = Gateway.start(config);

@@ -69,7 +69,8 @@ public final class Gateway implements AutoCloseable {
     TlsMaterial tls = config.tlsDir().map(dir -> TlsMaterial.load(dir, InstantSource.system()).requireServerAuth()).orElse(null);
     if (tls == null) {
       log.warn("INSECURE: TLS is off; the control API (passwords, tokens, models) and the fleet API (model parameters, node tokens) "
-          + "are served in plaintext on {}, and any process that reaches the fleet port may pose as a node. Start with a TLS "
+          + "are served in plaintext on {}, any process that reaches the fleet port may pose as a node, and nodes' results are "
+          + "not signed (signatures need each node's certificate). Start with a TLS "
           + "directory ('fedgrid pki issue gateway NAME') outside tests on a trusted machine", config.host());
     }
     Clock clock = Clock.systemUTC();

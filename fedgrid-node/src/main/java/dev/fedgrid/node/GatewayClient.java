@@ -15,8 +15,11 @@ import dev.fedgrid.proto.fleet.v1.RegisterRequest;
 import dev.fedgrid.proto.fleet.v1.RegisterResponse;
 import dev.fedgrid.proto.fleet.v1.ReportFailureRequest;
 import dev.fedgrid.proto.fleet.v1.Task;
+import dev.fedgrid.proto.fleet.v1.TaskKind;
 import dev.fedgrid.proto.fleet.v1.UpdateChunk;
 import dev.fedgrid.proto.fleet.v1.UpdateHeader;
+import dev.fedgrid.security.ResultSigner;
+import dev.fedgrid.security.ResultStatement;
 import dev.fedgrid.security.TlsMaterial;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -49,7 +52,8 @@ import javax.net.ssl.SSLException;
 /**
  * The node's side of the fleet API: one channel to the gateway, a deadline on every call,
  * credentials attached to every call but {@code Register}, tensors streamed in chunks of at most 1
- * MiB with flow control, and failures turned into {@link GatewayException}s. Thread-safe.
+ * MiB with flow control, failures turned into {@link GatewayException}s, and over TLS every
+ * result signed with the key of the node's certificate. Thread-safe.
  */
 final class GatewayClient implements AutoCloseable {
   static final int CHUNK_BYTES = 1 << 20;
@@ -66,6 +70,8 @@ final class GatewayClient implements AutoCloseable {
   private final FleetGrpc.FleetBlockingStub blocking;
   private final FleetGrpc.FleetStub async;
   private final ClientInterceptor credentials;
+  /** Signs results with the certificate's key; null in plaintext, where nothing is signed. */
+  private final ResultSigner signer;
 
   /**
    * @param tls this node's certificate, key and project CA, or null to dial in plaintext
@@ -73,6 +79,7 @@ final class GatewayClient implements AutoCloseable {
    */
   GatewayClient(NodeConfig config, String version, TlsMaterial tls) {
     this.config = config;
+    this.signer = tls == null ? null : ResultSigner.of(tls);
     NettyChannelBuilder builder = NettyChannelBuilder.forAddress(config.gatewayHost(), config.gatewayPort());
     if (tls == null) builder.usePlaintext();
     else builder.sslContext(clientContext(tls));
@@ -210,11 +217,13 @@ final class GatewayClient implements AutoCloseable {
 
   /**
    * Streams an update: the header, then {@code bytes} in chunks, sending only while the transport
-   * is ready so that a multi-megabyte model is not buffered twice.
+   * is ready so that a multi-megabyte model is not buffered twice. Over TLS the header carries the
+   * node's signature of the result (ids, kind, examples, metrics and the SHA-256 of {@code bytes}).
    *
    * @throws InterruptedException when the node shuts down meanwhile; the call is cancelled
    */
-  void pushUpdate(UpdateHeader header, byte[] bytes, Instant deadline) throws InterruptedException {
+  void pushUpdate(UpdateHeader unsigned, byte[] bytes, Instant deadline) throws InterruptedException {
+    UpdateHeader header = signed(unsigned, bytes);
     var upload = new Upload();
     async.withDeadline(transferDeadline(deadline)).pushUpdate(upload);
     try {
@@ -236,14 +245,27 @@ final class GatewayClient implements AutoCloseable {
     }
   }
 
+  /** Reports a failed task; over TLS the report carries the node's signature of it. */
   void reportFailure(Task task, String reason, Duration timeout) {
+    var request = ReportFailureRequest.newBuilder().setTaskId(task.getTaskId()).setJobId(task.getJobId()).setRound(task.getRound()).setReason(reason);
+    if (signer != null) {
+      var statement = new ResultStatement.Failure(task.getTaskId(), task.getJobId(), task.getRound(), reason);
+      request.setSignature(ByteString.copyFrom(signer.sign(statement)));
+    }
     try {
-      blocking.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .reportFailure(ReportFailureRequest.newBuilder()
-              .setTaskId(task.getTaskId()).setJobId(task.getJobId()).setRound(task.getRound()).setReason(reason).build());
+      blocking.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).reportFailure(request.build());
     } catch (StatusRuntimeException e) {
       throw GatewayException.of(e);
     }
+  }
+
+  /** {@code header} with the node's signature of the result it announces, over TLS; unchanged in plaintext. */
+  private UpdateHeader signed(UpdateHeader header, byte[] bytes) {
+    if (signer == null) return header;
+    String kind = header.getKind() == TaskKind.TASK_KIND_FIT ? ResultStatement.Update.FIT : ResultStatement.Update.EVALUATE;
+    var statement = new ResultStatement.Update(
+        header.getTaskId(), header.getJobId(), header.getRound(), kind, header.getExamples(), header.getMetricsMap(), ResultStatement.sha256(bytes));
+    return header.toBuilder().setSignature(ByteString.copyFrom(signer.sign(statement))).build();
   }
 
   private Deadline transferDeadline(Instant deadline) {

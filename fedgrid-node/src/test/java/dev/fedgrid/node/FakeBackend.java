@@ -12,6 +12,7 @@ import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.gateway.fleet.FleetBackend;
 import dev.fedgrid.gateway.fleet.NodeHello;
 import dev.fedgrid.gateway.fleet.Registration;
+import dev.fedgrid.gateway.fleet.ResultSignature;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +38,8 @@ final class FakeBackend implements FleetBackend {
 
   record Failure(NodeId node, TaskId task, String reason) {}
 
+  record Signed(NodeId node, TaskId task, ResultSignature signature) {}
+
   final List<NodeHello> hellos = new CopyOnWriteArrayList<>();
   final Map<NodeId, String> tokens = new ConcurrentHashMap<>();
   final Map<NodeId, String> names = new ConcurrentHashMap<>();
@@ -47,6 +50,7 @@ final class FakeBackend implements FleetBackend {
   final List<Fit> fits = new CopyOnWriteArrayList<>();
   final List<Evaluation> evaluations = new CopyOnWriteArrayList<>();
   final List<Failure> failures = new CopyOnWriteArrayList<>();
+  final List<Signed> signed = new CopyOnWriteArrayList<>();
 
   void offer(TaskAssignment task, Parameters global) {
     parameters.put(task.id(), global);
@@ -110,5 +114,10 @@ final class FakeBackend implements FleetBackend {
   @Override
   public void failTask(NodeId node, TaskId task, String reason) {
     failures.add(new Failure(node, task, reason));
+  }
+
+  @Override
+  public void resultSigned(NodeId node, TaskId task, ResultSignature signature) {
+    signed.add(new Signed(node, task, signature));
   }
 }

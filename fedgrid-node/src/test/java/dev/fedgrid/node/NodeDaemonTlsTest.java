@@ -71,6 +71,39 @@ class NodeDaemonTlsTest {
     assertThat(backend.fits).singleElement().satisfies(f -> assertThat(f.node()).isEqualTo(id));
   }
 
+  /**
+   * Issue 6: over mutual TLS the node signs its update and its failure report with its
+   * certificate's key, and the gateway accepts them (it refuses unsigned ones; see
+   * SignedResultsTest in the gateway) and hands on which certificate signed them.
+   */
+  @Test
+  void theNodeSignsItsResultsWithItsCertificate() throws Exception {
+    Path dir = ca.issue(IssueRequest.of(CertificateRole.NODE, "hospital-s")).directory();
+    String serial = TlsMaterial.load(dir, InstantSource.system()).certificate().getSerialNumber().toString(16);
+    node = NodeDaemon.start(config("127.0.0.1", dir), NodeDaemonTest.PlusOneEngine::new, NodeDaemonTlsTest::load, true);
+    var id = node.awaitRegistration(Duration.ofSeconds(10));
+
+    var layout = ModelSpec.logisticRegression().parameterLayout(List.of(2));
+    var fit = new TaskAssignment(TaskId.random(), JobId.random(), 1, TaskKind.FIT, backend.datasetId("cancer"), ModelSpec.logisticRegression(),
+        TrainingConfig.defaults(), 0.0, FeatureScaling.identity(), layout, Instant.now().plusSeconds(30));
+    var elsewhere = new TaskAssignment(TaskId.random(), JobId.random(), 1, TaskKind.FIT, dev.fedgrid.api.DatasetId.random(), ModelSpec.logisticRegression(),
+        TrainingConfig.defaults(), 0.0, FeatureScaling.identity(), layout, Instant.now().plusSeconds(30)); // a dataset the node does not host
+    backend.offer(fit, new Parameters(layout, new float[3]));
+    backend.offer(elsewhere, new Parameters(layout, new float[3]));
+    long until = System.nanoTime() + 10_000_000_000L;
+    while (backend.signed.size() < 2 && System.nanoTime() < until) Thread.sleep(20);
+
+    assertThat(backend.fits).singleElement().satisfies(f -> assertThat(f.task()).isEqualTo(fit.id()));
+    assertThat(backend.failures).singleElement().satisfies(f -> assertThat(f.task()).isEqualTo(elsewhere.id()));
+    assertThat(backend.signed).hasSize(2).allSatisfy(s -> {
+      assertThat(s.node()).isEqualTo(id);
+      assertThat(s.signature().certificateSerial()).isEqualTo(serial);
+      assertThat(s.signature().certificateSubject()).startsWith("CN=hospital-s,OU=node");
+    });
+    assertThat(backend.signed).extracting(s -> s.task() + ":" + s.signature().kind())
+        .containsExactlyInAnyOrder(fit.id() + ":fit", elsewhere.id() + ":failure");
+  }
+
   @Test
   void aRevokedCertificateStopsTheNodeAtStartNamingIt() {
     Path dir = ca.issue(IssueRequest.of(CertificateRole.NODE, "hospital-b")).directory();

@@ -13,6 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.CRLException;
@@ -22,8 +24,10 @@ import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -117,6 +121,39 @@ final class PkiFiles {
     } catch (CertificateException | CRLException e) {
       throw invalidFile(file, "the certificate revocation list is not a PEM X.509 CRL (" + e.getMessage() + ")");
     }
+  }
+
+  /**
+   * Refuses a private key file that anyone but its owner may read, write or run, as OpenSSH does:
+   * such a key may already have leaked, and starting would hide that. Skipped where the file
+   * system has no POSIX permissions (Windows); there the operator protects the file with ACLs.
+   *
+   * @param use what the key is for, for the message ("this node's TLS key")
+   * @throws InvalidRequestException with code {@code KEY_FILE_TOO_OPEN} naming the file, its
+   *     permissions and the {@code chmod} to run; nothing is read from the file
+   */
+  static void requireOwnerOnly(Path file, String use) {
+    PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+    if (view == null) return;
+    Set<PosixFilePermission> permissions;
+    try {
+      permissions = view.readAttributes().permissions();
+    } catch (NoSuchFileException e) {
+      return; // reading the key says it is missing, naming the file
+    } catch (IOException e) {
+      throw invalidFile(file, "cannot read the permissions of " + use + " (" + e.getMessage() + ")");
+    }
+    Set<PosixFilePermission> open = EnumSet.noneOf(PosixFilePermission.class);
+    for (PosixFilePermission p : permissions) {
+      if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) open.add(p);
+    }
+    if (open.isEmpty()) return;
+    throw new InvalidRequestException(
+        "KEY_FILE_TOO_OPEN",
+        file + ": " + use + " is accessible by " + (open.stream().anyMatch(p -> p.name().startsWith("OTHERS_")) ? "others" : "its group")
+            + " (permissions " + PosixFilePermissions.toString(permissions) + "); a private key must be readable by its owner only."
+            + " Run `chmod 600 " + file + "` and start again (and issue a new key if others may have read it)",
+        Map.of("file", file.toString(), "permissions", PosixFilePermissions.toString(permissions)));
   }
 
   /** Reads a PKCS#8 ({@code PRIVATE KEY}) or OpenSSL ({@code EC PRIVATE KEY}) PEM key. The message never quotes the file. */

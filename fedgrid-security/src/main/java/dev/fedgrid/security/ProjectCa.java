@@ -165,13 +165,15 @@ public final class ProjectCa {
    * Opens the CA in {@code dir}.
    *
    * @throws NotFoundException with code {@code PKI_NOT_FOUND} when there is none
-   * @throws InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when a file is damaged
+   * @throws InvalidRequestException with code {@code INVALID_TLS_MATERIAL} when a file is damaged,
+   *     or {@code KEY_FILE_TOO_OPEN} when {@code ca-key.pem} is accessible by anyone but its owner
    */
   public static ProjectCa open(Path dir, InstantSource clock) {
     Objects.requireNonNull(clock, "clock");
     if (!Files.exists(dir.resolve(CA_CERT))) {
       throw new NotFoundException("PKI_NOT_FOUND", "no project CA in " + dir + "; create one with 'fedgrid pki init --dir " + dir + "'", Map.of("dir", dir.toString()));
     }
+    PkiFiles.requireOwnerOnly(dir.resolve(CA_KEY), "the project CA's private key");
     X509Certificate cert = PkiFiles.readCertificates(dir.resolve(CA_CERT), "the CA certificate").getFirst();
     PrivateKey key = PkiFiles.readPrivateKey(dir.resolve(CA_KEY));
     return new ProjectCa(dir, cert, key, clock);

@@ -33,8 +33,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <p>Loading checks everything a handshake would, so that a misconfiguration fails at start with
  * a message naming the file and the certificate rather than as an opaque handshake failure: that
  * the key belongs to the certificate, that the project CA issued it, that it is valid now, and
- * that the revocation list (signed by the CA) does not name it. {@link #toString()} never shows
- * the key.
+ * that the revocation list (signed by the CA) does not name it. It also refuses a {@code key.pem}
+ * that its group or others may access (as OpenSSH does), naming the {@code chmod} to run. {@link
+ * #toString()} never shows the key.
  *
  * <p>Immutable and thread-safe.
  */
@@ -61,7 +62,9 @@ public final class TlsMaterial {
    * @param clock the time validity is checked at, now and in every handshake
    * @throws InvalidRequestException with code {@code INVALID_TLS_MATERIAL} naming the file and the
    *     certificate when a file is missing or malformed, the key does not match, or the
-   *     certificate is from another CA, expired, not yet valid or revoked
+   *     certificate is from another CA, expired, not yet valid or revoked; with code {@code
+   *     KEY_FILE_TOO_OPEN} when {@code key.pem} is accessible by anyone but its owner (POSIX file
+   *     systems), before the key is read
    */
   public static TlsMaterial load(Path dir, InstantSource clock) {
     Objects.requireNonNull(dir, "dir");
@@ -74,6 +77,7 @@ public final class TlsMaterial {
     Path keyFile = dir.resolve(ProjectCa.KEY_FILE);
     Path caFile = dir.resolve(ProjectCa.CA_CERT);
     Path crlFile = dir.resolve(ProjectCa.CRL_FILE);
+    PkiFiles.requireOwnerOnly(keyFile, "the private key of --tls-dir " + dir);
     List<X509Certificate> chain = PkiFiles.readCertificates(certFile, "the certificate");
     PrivateKey key = PkiFiles.readPrivateKey(keyFile);
     X509Certificate ca = PkiFiles.readCertificates(caFile, "the CA certificate").getFirst();
@@ -175,11 +179,7 @@ public final class TlsMaterial {
   }
 
   private static boolean keyMatches(PrivateKey key, X509Certificate cert) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      default -> key.getAlgorithm(); // Ed25519, Ed448
-    };
+    String algorithm = ResultSigner.algorithm(key);
     try {
       byte[] challenge = new byte[32];
       new SecureRandom().nextBytes(challenge);

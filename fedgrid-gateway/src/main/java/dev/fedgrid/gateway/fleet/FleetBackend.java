@@ -93,4 +93,12 @@ public interface FleetBackend {
 
   /** The node could not do the task; {@code reason} is shown to the job's owner. */
   void failTask(NodeId node, TaskId task, String reason);
+
+  /**
+   * Records who signed a result the backend has just accepted ({@link #completeFit}, {@link
+   * #completeEvaluation} or {@link #failTask} returned), for the audit trail. Called over mutual
+   * TLS only, where every result is signed and verified before it reaches the backend; a result
+   * whose signature is missing or wrong never reaches it. Does nothing unless overridden.
+   */
+  default void resultSigned(NodeId node, TaskId task, ResultSignature signature) {}
 }

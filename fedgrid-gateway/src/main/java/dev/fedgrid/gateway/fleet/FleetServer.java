@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,7 +94,8 @@ public final class FleetServer implements AutoCloseable {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(options, "options");
     if (port < 0 || port > 65_535) throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
-    SslContext ssl = tls == null ? null : FleetTls.serverContext(tls);
+    X509ExtendedTrustManager clients = tls == null ? null : tls.trustManager();
+    SslContext ssl = tls == null ? null : FleetTls.serverContext(tls, clients);
     var service = new FleetService(backend, options);
     var activityService = activities == null ? null : new ActivityService(activities, options);
     // one virtual thread per call (named for the logs): long polls and blocking backend calls are cheap
@@ -102,7 +104,7 @@ public final class FleetServer implements AutoCloseable {
     if (ssl != null) builder.sslContext(ssl);
     builder
         .executor(executor)
-        .addService(ServerInterceptors.intercept(service, new AuthInterceptor(backend)))
+        .addService(ServerInterceptors.intercept(service, new AuthInterceptor(backend, clients)))
         .maxInboundMessageSize(options.maxMessageBytes())
         .maxInboundMetadataSize(16 * 1024)
         .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)

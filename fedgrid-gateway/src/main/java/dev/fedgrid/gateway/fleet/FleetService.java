@@ -24,10 +24,12 @@ import dev.fedgrid.proto.fleet.v1.ReportFailureRequest;
 import dev.fedgrid.proto.fleet.v1.ReportFailureResponse;
 import dev.fedgrid.proto.fleet.v1.UpdateChunk;
 import dev.fedgrid.proto.fleet.v1.UpdateHeader;
+import dev.fedgrid.security.ResultStatement;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +53,12 @@ import org.slf4j.LoggerFactory;
  * model per call. Updates stream up the same way; the receiver checks the header, that chunk
  * offsets are contiguous and add up to the declared size, and refuses a declared size over {@link
  * FleetServerOptions#maxUpdateBytes()} before buffering anything.
+ *
+ * <p>Over mutual TLS every update and failure report must be signed by the node with its
+ * certificate's key ({@link ResultVerification}); the update's parameters are hashed as their
+ * chunks arrive, and the signature is checked once the last one has, before anything reaches the
+ * backend. The verified signature is then handed to {@link FleetBackend#resultSigned} for the
+ * audit trail.
  *
  * <p>Long polls run on their own (virtual) thread inside {@link FleetBackend#pollTask}; they are
  * interrupted when the node cancels the call or when the server begins to shut down, and then
@@ -172,17 +180,20 @@ final class FleetService extends FleetGrpc.FleetImplBase {
 
   @Override
   public StreamObserver<PushUpdateRequest> pushUpdate(StreamObserver<PushUpdateResponse> response) {
-    return new UpdateReceiver(AuthInterceptor.NODE.get(), response);
+    return new UpdateReceiver(AuthInterceptor.NODE.get(), AuthInterceptor.PEER.get(), response);
   }
 
   @Override
   public void reportFailure(ReportFailureRequest request, StreamObserver<ReportFailureResponse> response) {
     NodeId node = AuthInterceptor.NODE.get();
+    PeerCertificate peer = AuthInterceptor.PEER.get();
     unary("ReportFailure", node, response, () -> {
       TaskId task = TaskId.of(request.getTaskId());
       FleetMessages.checkJobAndRound(request.getJobId(), request.getRound());
       String reason = FleetMessages.reason(request.getReason());
+      Optional<ResultSignature> signed = ResultVerification.failure(peer, request);
       backend.failTask(node, task, reason);
+      signed.ifPresent(sig -> backend.resultSigned(node, task, sig));
       LOG.info("node {} failed task {} of job {} round {}: {}", node, task, orDash(request.getJobId()), request.getRound(), reason);
       return ReportFailureResponse.newBuilder().setTaskId(task.value()).build();
     });
@@ -302,7 +313,9 @@ final class FleetService extends FleetGrpc.FleetImplBase {
    */
   private final class UpdateReceiver implements StreamObserver<PushUpdateRequest> {
     private final NodeId node;
+    private final PeerCertificate peer;
     private final StreamObserver<PushUpdateResponse> response;
+    private final MessageDigest parametersSha256 = ResultStatement.sha256();
     private UpdateHeader header;
     private TaskId task;
     private TaskKind kind;
@@ -311,8 +324,9 @@ final class FleetService extends FleetGrpc.FleetImplBase {
     private long received;
     private boolean finished;
 
-    UpdateReceiver(NodeId node, StreamObserver<PushUpdateResponse> response) {
+    UpdateReceiver(NodeId node, PeerCertificate peer, StreamObserver<PushUpdateResponse> response) {
       this.node = node;
+      this.peer = peer;
       this.response = response;
     }
 
@@ -341,6 +355,7 @@ final class FleetService extends FleetGrpc.FleetImplBase {
         throw new InvalidRequestException("INVALID_EXAMPLES", "examples must be at least 1, got " + h.getExamples());
       }
       Map<String, Double> m = FleetMessages.metrics(h.getMetricsMap());
+      ResultVerification.checkSize(h.getSignature());
       long total = h.getTotalSize();
       if (k == TaskKind.EVALUATE && total != 0) {
         throw new InvalidRequestException("UNEXPECTED_PARAMETERS", "an evaluate result carries no parameters; send total_size 0 and no chunks");
@@ -384,6 +399,7 @@ final class FleetService extends FleetGrpc.FleetImplBase {
             "UPDATE_SIZE_MISMATCH", "the chunks exceed the declared total of " + header.getTotalSize() + " bytes");
       }
       chunks.add(c.getData());
+      parametersSha256.update(c.getData().asReadOnlyByteBuffer());
       received += size;
     }
 
@@ -406,6 +422,7 @@ final class FleetService extends FleetGrpc.FleetImplBase {
               "UPDATE_SIZE_MISMATCH", "the update declared " + header.getTotalSize() + " bytes but " + received + " arrived");
         }
         var usage = new ResourceUsage(header.getCpuTimeUs(), received);
+        Optional<ResultSignature> signed = ResultVerification.update(peer, header, kind, metrics, parametersSha256.digest());
         if (kind == TaskKind.FIT) {
           Parameters parameters = TensorCodec.decode(ByteString.copyFrom(chunks).toByteArray());
           chunks = null;
@@ -413,6 +430,7 @@ final class FleetService extends FleetGrpc.FleetImplBase {
         } else {
           backend.completeEvaluation(node, task, header.getExamples(), metrics, usage);
         }
+        signed.ifPresent(sig -> backend.resultSigned(node, task, sig));
       } catch (RuntimeException e) {
         fail(e);
         return;

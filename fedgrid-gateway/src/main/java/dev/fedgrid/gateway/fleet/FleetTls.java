@@ -31,12 +31,13 @@ final class FleetTls {
 
   private FleetTls() {}
 
-  static SslContext serverContext(TlsMaterial tls) {
+  /** @param clients the trust manager for client certificates, from {@code tls.trustManager()} */
+  static SslContext serverContext(TlsMaterial tls, X509ExtendedTrustManager clients) {
     tls.requireServerAuth();
     try {
       return GrpcSslContexts.configure(
               SslContextBuilder.forServer(tls.privateKey(), tls.chain().toArray(X509Certificate[]::new))
-                  .trustManager(new LoggingTrustManager(tls.trustManager()))
+                  .trustManager(new LoggingTrustManager(clients))
                   .clientAuth(ClientAuth.REQUIRE))
           .build();
     } catch (SSLException | RuntimeException e) {

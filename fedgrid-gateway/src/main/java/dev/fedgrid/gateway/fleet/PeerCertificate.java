@@ -24,8 +24,10 @@ import javax.security.auth.x500.X500Principal;
  * @param role the subject's {@code OU} ({@code node}, {@code user}, {@code gateway}), empty when
  *     it has none
  * @param subject the whole subject, for messages
+ * @param certificate the certificate itself, whose key checks the node's signed results; null
+ *     when the client presented none
  */
-record PeerCertificate(String commonName, String role, String subject) {
+record PeerCertificate(String commonName, String role, String subject, X509Certificate certificate) {
   private static final String NODE = CertificateRole.NODE.label();
 
   /** The certificate the client of {@code call} presented, or null when the call is plaintext. */
@@ -34,15 +36,15 @@ record PeerCertificate(String commonName, String role, String subject) {
     if (session == null) return null;
     try {
       Certificate[] chain = session.getPeerCertificates();
-      if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) return of(leaf.getSubjectX500Principal());
+      if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) return of(leaf);
     } catch (SSLPeerUnverifiedException e) {
       // cannot happen while the server requires client certificates; refused below as nameless
     }
-    return new PeerCertificate("", "", "no certificate");
+    return new PeerCertificate("", "", "no certificate", null);
   }
 
-  static PeerCertificate of(X500Principal subject) {
-    String name = subject.getName(X500Principal.RFC2253);
+  static PeerCertificate of(X509Certificate certificate) {
+    String name = certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
     String cn = "";
     String ou = "";
     try {
@@ -53,7 +55,7 @@ record PeerCertificate(String commonName, String role, String subject) {
     } catch (InvalidNameException e) {
       // an RFC 2253 name from the JDK always parses; a nameless peer is refused by the checks
     }
-    return new PeerCertificate(cn, ou, name);
+    return new PeerCertificate(cn, ou, name, certificate);
   }
 
   /**

@@ -32,6 +32,7 @@ import dev.fedgrid.gateway.access.JoinTokens;
 import dev.fedgrid.gateway.fleet.NodeEnrolment;
 import dev.fedgrid.gateway.fleet.NodeHello;
 import dev.fedgrid.gateway.fleet.Registration;
+import dev.fedgrid.gateway.fleet.ResultSignature;
 import dev.fedgrid.gateway.fleet.TaskAssignment;
 import dev.fedgrid.gateway.state.Checkpoint;
 import dev.fedgrid.gateway.state.JobEvent;
@@ -75,7 +76,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every control call carries the authenticated {@link Principal}; the coordinator decides what
  * depends on the object (see {@link GatewayControl} for who sees and changes a job) and writes the
  * job's audit events ({@code job.submitted}, {@code job.refused}, {@code job.cancelled}, {@code
- * job.deleted}, {@code model.downloaded}) to the {@link AuditLog}. Submission runs every {@link
+ * job.deleted}, {@code model.downloaded}), and {@code task.result.signed} for each signed result a
+ * node delivered over mutual TLS, to the {@link AuditLog}. Submission runs every {@link
  * JobAdmission}, stores the job and appends {@code job.submitted} in one database transaction.
  *
  * <p>Thread-safe.
@@ -322,6 +324,16 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     String shown = reason == null || reason.isBlank() ? "no reason given" : reason.length() > 500 ? reason.substring(0, 500) + "…" : reason;
     log.warn("job={} round={} node={} task={} failed: {}", t.assignment.job(), t.assignment.round(), node, task, shown);
     t.task.fail("reported: " + shown);
+  }
+
+  /**
+   * Appends {@code task.result.signed} (actor {@code node:<id>}, target the task) with the
+   * certificate's serial and subject, the signed digest and the signature, so the audit trail
+   * shows which certificate vouched for each result and anyone can re-check it.
+   */
+  @Override
+  public void resultSigned(NodeId node, TaskId task, ResultSignature signature) {
+    audit.append("node:" + node.value(), "task.result.signed", task.value(), signature.auditDetails());
   }
 
   // ------------------------------------------------------------------ control API

@@ -162,6 +162,31 @@ class FleetServerTlsTest {
     assertRefused(node, node, "certificate_revoked");
   }
 
+  /** Issue 6: revoking a node cuts it off on the connection it already has open, at its next call. */
+  @Test
+  void aRevokedNodesOpenConnectionGetsNoFurtherCall() throws Exception {
+    TlsMaterial node = issue(CertificateRole.NODE, "node-cut");
+    ManagedChannel ch = channel(node, node);
+    try {
+      RegisterResponse r = register(ch, "node-cut");
+      heartbeat(ch, r.getNodeId(), r.getNodeToken()); // the connection is open and admitted
+      int heartbeats = backend.heartbeats.get();
+
+      ca.revoke("node-cut");
+
+      var e = catchThrowableOfType(StatusRuntimeException.class, () -> heartbeat(ch, r.getNodeId(), r.getNodeToken()));
+      assertThat(e).isNotNull();
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(e.getTrailers().get(FleetErrors.CODE_KEY)).isEqualTo("CERTIFICATE_NO_LONGER_VALID");
+      assertThat(e.getStatus().getDescription()).contains("CN=node-cut").contains("was revoked");
+      assertThat(backend.heartbeats.get()).isEqualTo(heartbeats);
+      var again = catchThrowableOfType(StatusRuntimeException.class, () -> register(ch, "node-cut", r)); // nor may it register again on it
+      assertThat(again.getTrailers().get(FleetErrors.CODE_KEY)).isEqualTo("CERTIFICATE_NO_LONGER_VALID");
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void anExpiredCertificateIsRefused() throws Exception {
     Path dir = ca.directory().resolve("node/expired");
