@@ -55,8 +55,9 @@ final class EventStream {
 
   /**
    * Writes the events of {@code job} after {@code afterSeq} until the job has finished; returns
-   * when the stream ends or the client has gone away.
+   * when the stream ends.
    *
+   * @throws CloseConnectionException when the client has gone away ({@link #clientLeft})
    * @throws FedGridException before anything is written when the job does not exist, so that the
    *     caller still answers with a JSON error
    */
