@@ -103,7 +103,10 @@ import java.util.function.Function;
  *
  * <p><b>Time</b> is read from the injected clock: agreements expire when read or acted on past
  * their expiry (the expiry is stored in its own transaction first, so it stays when the action is
- * then refused), and {@link #expireDue()} sweeps; a debit note cannot be accepted past its deadline.
+ * then refused), and {@link #expireDue()} sweeps; a debit note cannot be accepted past its deadline,
+ * and an APPROVED agreement with a debit note left unaccepted past it is terminated on the
+ * provider's behalf ({@link #enforceDeadlines()}; applied when rounds are billed, when the
+ * scheduler reads a job's approved nodes and before market reads and actions).
  *
  * <p><b>Market jobs.</b> As the coordinator's {@link JobMarket}, a job declared a market job at
  * submission or with a demand runs only on the nodes of its APPROVED agreements; each round is
