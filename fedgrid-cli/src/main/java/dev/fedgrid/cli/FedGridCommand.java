@@ -45,6 +45,7 @@ import picocli.CommandLine.Spec;
       MarketCommands.DebitNoteCommand.class,
       MarketCommands.InvoiceCommand.class,
       MarketCommands.LedgerCommand.class,
+      ActivityCommand.class,
       SimCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class

@@ -152,11 +152,14 @@ final class ActivityWorker {
         report.setOk(true).setMessage(o.message()).putAllValues(o.values()).setParametersDigest(o.digest());
         ok = true;
         LOG.info("{}: command {} ({}) ok: {}", ids, c.getIndex(), c.getCommandCase().name().toLowerCase(java.util.Locale.ROOT), o.message());
-      } catch (Failed f) {
+      } catch (Failed | RuntimeException f) {
+        // a RuntimeException is a bug here: its message could carry anything, so only its type is sent
+        String message = f instanceof Failed ? f.getMessage() : "the command failed with an internal error (" + f.getClass().getSimpleName() + "); the node's log has details";
+        if (f instanceof RuntimeException) LOG.error("{}: command {} failed unexpectedly", ids, c.getIndex(), f);
         log.line(ActivityLogTemplate.FAILED, (System.nanoTime() - start) / 1_000_000.0);
-        report.setOk(false).setMessage(f.getMessage());
+        report.setOk(false).setMessage(message);
         ok = false;
-        LOG.warn("{}: command {} failed: {}", ids, c.getIndex(), f.getMessage());
+        LOG.warn("{}: command {} failed: {}", ids, c.getIndex(), message);
       }
       report.addAllLogs(log.lines());
       boolean proceed;

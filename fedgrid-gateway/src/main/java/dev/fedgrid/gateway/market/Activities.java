@@ -259,8 +259,8 @@ public final class Activities implements ActivityBackend {
     Map<String, Object> data = data(r);
     String message = message(r.message(), r.ok());
     return db.transact("store result " + r.index() + " of " + r.batchId(), () -> {
-      BatchRow batch = nodeBatch(node, r.activityId(), r.batchId());
-      ActivityRow activity = refresh(store.activity(batch.activityId()).orElseThrow());
+      ActivityRow activity = refresh(store.activity(nodeBatch(node, r.activityId(), r.batchId()).activityId()).orElseThrow());
+      BatchRow batch = store.batch(r.batchId()).orElseThrow(); // after refresh, which cancels it when the agreement ended
       List<ResultRow> results = store.results(batch.id());
       if (r.index() < results.size()) {
         throw new ConflictException("RESULT_ALREADY_REPORTED", "command " + r.index() + " of " + batch.id() + " was reported already", Map.of("index", r.index()));
