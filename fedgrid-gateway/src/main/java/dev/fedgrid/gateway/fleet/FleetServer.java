@@ -100,18 +100,20 @@ public final class FleetServer implements AutoCloseable {
     var activityService = activities == null ? null : new ActivityService(activities, options);
     // one virtual thread per call (named for the logs): long polls and blocking backend calls are cheap
     ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fedgrid-fleet-", 0).factory());
+    // one interceptor for both services: the same node authentication and certificate checks on every call
+    var auth = new AuthInterceptor(backend, clients);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port));
     if (ssl != null) builder.sslContext(ssl);
     builder
         .executor(executor)
-        .addService(ServerInterceptors.intercept(service, new AuthInterceptor(backend, clients)))
+        .addService(ServerInterceptors.intercept(service, auth))
         .maxInboundMessageSize(options.maxMessageBytes())
         .maxInboundMetadataSize(16 * 1024)
         .keepAliveTime(options.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
         .keepAliveTimeout(options.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .permitKeepAliveTime(options.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true);
-    if (activityService != null) builder.addService(ServerInterceptors.intercept(activityService, new AuthInterceptor(backend)));
+    if (activityService != null) builder.addService(ServerInterceptors.intercept(activityService, auth));
     Server server = builder.build();
     try {
       server.start();
