@@ -1,7 +1,9 @@
 package dev.fedgrid.custodian;
 
 import dev.fedgrid.api.InternalException;
+import dev.fedgrid.api.ArtifactId;
 import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.model.SealedArtifact;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -24,9 +26,8 @@ import javax.crypto.spec.SecretKeySpec;
  * at the cipher's full speed. Stateless and thread-safe.
  */
 public final class ConfidentialBox {
-  public static final String ALGORITHM = "AES-256-GCM";
-  static final int NONCE_BYTES = 12;
-  static final int TAG_BYTES = 16;
+  private static final int NONCE_BYTES = SealedArtifact.NONCE_BYTES;
+  private static final int TAG_BYTES = SealedArtifact.TAG_BYTES;
   private static final int CHUNK = 1 << 20;
 
   private ConfidentialBox() {}
@@ -49,7 +50,7 @@ public final class ConfidentialBox {
       random.nextBytes(nonce);
       byte[] ciphertext = run(Cipher.ENCRYPT_MODE, key, nonce, id, plaintext);
       var enc = Base64.getEncoder();
-      var artifact = new SealedArtifact(id, ALGORITHM, enc.encodeToString(nonce), enc.encodeToString(ciphertext), custodians, threshold);
+      var artifact = new SealedArtifact(id, SealedArtifact.ALGORITHM, enc.encodeToString(nonce), enc.encodeToString(ciphertext), custodians, threshold);
       return new Sealed(artifact, DataKeys.split(key, threshold, custodians.size(), random));
     } catch (AEADBadTagException e) {
       throw new IllegalStateException("encryption cannot fail authentication", e);

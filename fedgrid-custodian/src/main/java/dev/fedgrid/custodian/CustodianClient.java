@@ -1,5 +1,7 @@
 package dev.fedgrid.custodian;
 
+import dev.fedgrid.api.model.SealedArtifact;
+import dev.fedgrid.api.ArtifactId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fedgrid.api.ConflictException;

@@ -1,5 +1,6 @@
 package dev.fedgrid.custodian;
 
+import dev.fedgrid.api.ArtifactId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;

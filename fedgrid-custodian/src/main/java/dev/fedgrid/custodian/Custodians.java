@@ -1,5 +1,7 @@
 package dev.fedgrid.custodian;
 
+import dev.fedgrid.api.model.SealedArtifact;
+import dev.fedgrid.api.ArtifactId;
 import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.PermissionDeniedException;

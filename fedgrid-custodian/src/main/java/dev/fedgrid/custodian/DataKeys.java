@@ -2,6 +2,7 @@ package dev.fedgrid.custodian;
 
 import dev.fedgrid.api.InternalException;
 import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.model.SealedArtifact;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ public final class DataKeys {
   /** AES-256. */
   public static final int KEY_BYTES = 32;
   /** GF(2^8) has 255 distinct non-zero points. */
-  public static final int MAX_HOLDERS = 255;
+  public static final int MAX_HOLDERS = SealedArtifact.MAX_CUSTODIANS;
 
   private DataKeys() {}
 
@@ -81,14 +82,9 @@ public final class DataKeys {
     }
   }
 
-  /** @throws InvalidRequestException with code {@code INVALID_THRESHOLD} unless {@code 2 <= threshold <= holders <= 255} */
+  /** See {@link SealedArtifact#checkThreshold}. */
   public static void checkThreshold(int threshold, int holders) {
-    if (holders < 2 || holders > MAX_HOLDERS || threshold < 2 || threshold > holders) {
-      throw new InvalidRequestException(
-          "INVALID_THRESHOLD",
-          "a data key is split among 2 to " + MAX_HOLDERS + " custodians with a threshold from 2 to their number (one custodian alone must not decrypt), got "
-              + threshold + " of " + holders,
-          Map.of("threshold", threshold, "custodians", holders));
-    }
+    SealedArtifact.checkThreshold(threshold, holders);
   }
+
 }

@@ -1,5 +1,6 @@
 package dev.fedgrid.custodian;
 
+import dev.fedgrid.api.ArtifactId;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fedgrid.api.ConflictException;

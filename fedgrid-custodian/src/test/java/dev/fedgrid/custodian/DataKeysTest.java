@@ -1,5 +1,7 @@
 package dev.fedgrid.custodian;
 
+import dev.fedgrid.api.model.SealedArtifact;
+import dev.fedgrid.api.ArtifactId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

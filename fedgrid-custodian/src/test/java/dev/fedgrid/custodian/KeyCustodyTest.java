@@ -1,5 +1,7 @@
 package dev.fedgrid.custodian;
 
+import dev.fedgrid.api.model.SealedArtifact;
+import dev.fedgrid.api.ArtifactId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -202,8 +204,14 @@ class KeyCustodyTest {
     }
     // what the gateway stores and forwards carries neither the model nor any share nor the key
     assertThat(forGateway).doesNotContain(CANARY).doesNotContain("dense");
-    byte[] gatewayDb = Files.readAllBytes(dir.resolve("gateway.db"));
-    String dbText = new String(gatewayDb, StandardCharsets.ISO_8859_1);
+    var db = new StringBuilder();
+    try (var files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().startsWith("gateway.db")).toList()) { // with the write-ahead log
+        db.append(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1));
+      }
+    }
+    String dbText = db.toString();
+    assertThat(dbText).as("the gateway's database files were read").contains(job.value());
     for (String s : shareValues) {
       assertThat(forGateway).doesNotContain(s);
       assertThat(dbText).doesNotContain(s).doesNotContain(HexFormat.of().formatHex(Base64.getDecoder().decode(s)));

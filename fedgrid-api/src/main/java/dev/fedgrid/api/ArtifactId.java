@@ -1,8 +1,7 @@
-package dev.fedgrid.custodian;
+package dev.fedgrid.api;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import dev.fedgrid.api.InvalidRequestException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
