@@ -60,10 +60,16 @@ public final class Custodians {
     var shares = new ArrayList<KeyShare>();
     var refusals = new ArrayList<String>();
     try {
-      for (String c : artifact.custodians()) {
-        if (shares.size() == artifact.threshold()) break;
+      for (int i = 0; i < artifact.custodians().size() && shares.size() < artifact.threshold(); i++) {
+        String c = artifact.custodians().get(i);
         try {
-          shares.add(new CustodianClient(c, ssl, timeout).release(artifact.artifactId(), job));
+          KeyShare share = new CustodianClient(c, ssl, timeout).release(artifact.artifactId(), job);
+          if (share.index() == i + 1) {
+            shares.add(share);
+          } else {
+            share.destroy();
+            refusals.add("WRONG_SHARE: custodian " + c + " sent share " + share.index() + " where share " + (i + 1) + " was deposited");
+          }
         } catch (FedGridException e) {
           refusals.add(e.code() + ": " + e.getMessage());
         }
