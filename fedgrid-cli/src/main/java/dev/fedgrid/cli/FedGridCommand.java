@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       JobCommand.class,
       ModelCommand.class,
       PkiCommand.class,
+      CustodianCommand.class,
       SessionCommands.Login.class,
       SessionCommands.Logout.class,
       SessionCommands.Whoami.class,

@@ -1,6 +1,7 @@
 package dev.fedgrid.cli;
 
 import dev.fedgrid.api.ConflictException;
+import dev.fedgrid.api.FedGridException;
 import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.UnavailableException;
 import dev.fedgrid.api.job.ContributionReport;
@@ -10,6 +11,7 @@ import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.job.RoundSummary;
 import dev.fedgrid.api.model.Layer;
 import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.SealedArtifact;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
 import dev.fedgrid.api.strategy.StrategyConfig;
@@ -17,10 +19,17 @@ import dev.fedgrid.client.FedGridClient;
 import dev.fedgrid.client.JobEventView;
 import dev.fedgrid.client.Page;
 import dev.fedgrid.core.dp.DpAccounting;
+import dev.fedgrid.custodian.Custodians;
+import dev.fedgrid.security.TlsMaterial;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +39,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -89,7 +99,9 @@ public final class JobCommand implements Runnable {
         "      --strategy fedadam --server-lr 0.01 --rounds 20",
         "  fedgrid job submit --dataset heart --model logistic --rounds 20 --dp-noise 1.1 --dp-clip 1.0",
         "  fedgrid job submit --dataset heart --model logistic --rounds 20 --dp-noise 1.1 --sample-fraction 0.1 --min-nodes 5",
-        "  fedgrid job submit --dataset heart --model logistic --rounds 5 --dp-noise 4 --dp-mode local --strategy fedmedian"
+        "  fedgrid job submit --dataset heart --model logistic --rounds 5 --dp-noise 4 --dp-mode local --strategy fedmedian",
+        "  fedgrid job submit --dataset heart --model @secret-model.json --confidential --custodian-tls-dir ~/.fedgrid/pki/user/ana \\",
+        "      --custodians https://c1.example.org:7700,https://c2.example.org:7700,https://c3.example.org:7700 --custodian-threshold 2"
       })
   static final class Submit extends ClientCommand {
     @Option(names = "--dataset", required = true, paramLabel = "NAME", split = ",",
@@ -109,6 +121,26 @@ public final class JobCommand implements Runnable {
         description = "Declare a market job: its tasks go only to nodes with an approved agreement for it, so it waits from submission, even before its demand is published (`fedgrid demand publish`). Default: false (a job becomes a market job once a demand is published for it).")
     boolean market;
 
+    @Option(names = "--confidential",
+        description = {"Seal the model spec for the nodes: encrypt it (AES-256-GCM) under a fresh data key, split the key among --custodians",
+          "(any --custodian-threshold of them rebuild it), and send the gateway only the ciphertext and the model's outline (layers",
+          "that shape the parameters; activations and dropout hidden). Makes the job a market job: custodians give key shares only",
+          "to nodes with an APPROVED agreement for it. Default: false."})
+    boolean confidential;
+
+    @Option(names = "--custodians", paramLabel = "URL", split = ",",
+        description = "With --confidential, required: the key custodians' HTTPS URLs ('fedgrid custodian start'), at least 2, in share order.")
+    List<String> custodians;
+
+    @Option(names = "--custodian-threshold", paramLabel = "K",
+        description = "With --confidential: how many custodians together rebuild the key, 2 to their number. Default: a majority of them.")
+    Integer custodianThreshold;
+
+    @Option(names = "--custodian-tls-dir", paramLabel = "DIR", defaultValue = "${env:FEDGRID_USER_TLS_DIR}",
+        description = {"With --confidential, required: your user certificate's directory ('fedgrid pki issue user NAME'), presented to the",
+          "custodians to deposit the shares. Env FEDGRID_USER_TLS_DIR. Default: none."})
+    Path custodianTlsDir;
+
     @Option(names = "--watch", description = "After submitting, follow the job as `fedgrid job watch` does. Default: false.")
     boolean watch;
 
@@ -117,8 +149,12 @@ public final class JobCommand implements Runnable {
 
     @Override
     int call(FedGridClient client) {
+      if (confidential) checkConfidentialOptions();
+      else if (custodians != null || custodianThreshold != null) {
+        throw new ParameterException(spec.commandLine(), "--custodians and --custodian-threshold go with --confidential");
+      }
       JobSpec spec = spec(client);
-      Job job = client.submitJob(spec);
+      Job job = confidential ? submitConfidential(client, spec) : client.submitJob(spec);
       if (json) printJson(job);
       else out().println(job.id());
       if (!watch) {
@@ -136,6 +172,57 @@ public final class JobCommand implements Runnable {
       JobSpec built = options.spec(spec.commandLine(), label, names, byzantine, options.sampleFraction, () -> DatasetCommand.resolveAny(client, names.getFirst()));
       return market ? built.withMarket(true) : built;
     }
+
+    /**
+     * Seals the model, deposits the key's shares, submits the job with only the sealed model and its
+     * outline, then binds the artifact to the job at every custodian. A job whose artifact cannot be
+     * bound is cancelled, since no node could open it.
+     */
+    private Job submitConfidential(FedGridClient client, JobSpec plain) {
+      List<String> urls = custodians.stream().map(String::strip).toList();
+      int k = threshold(urls.size());
+      SSLContext ssl = TlsMaterial.load(custodianTlsDir, InstantSource.system()).sslContext();
+      byte[] model = CliJson.line(plain.model()).getBytes(StandardCharsets.UTF_8);
+      var sealed = Custodians.sealAndDeposit(model, urls, k, ssl, CUSTODIAN_TIMEOUT, new SecureRandom());
+      Arrays.fill(model, (byte) 0);
+      err().println("sealed the model as " + sealed.artifactId() + "; its key is split " + k + "-of-" + urls.size() + " among the custodians");
+      Job job = client.submitJob(plain.withConfidential(plain.model().outline(), sealed));
+      try {
+        Custodians.bind(sealed, job.id(), ssl, CUSTODIAN_TIMEOUT);
+      } catch (FedGridException e) {
+        client.cancelJob(job.id());
+        throw new ConflictException("CONFIDENTIAL_BIND_FAILED",
+            "job " + job.id() + " was cancelled: its sealed model could not be bound to it at every custodian (" + e.getMessage() + "); submit it again",
+            Map.of("job", job.id().value()));
+      }
+      return job;
+    }
+
+    /** Usage errors of the confidential options, found before anything is sealed or sent. */
+    private void checkConfidentialOptions() {
+      if (custodians == null || custodians.size() < 2) {
+        throw new ParameterException(spec.commandLine(), "--confidential needs --custodians with at least 2 HTTPS URLs, such as https://c1.example.org:7700,https://c2.example.org:7700");
+      }
+      if (custodianTlsDir == null) {
+        throw new ParameterException(spec.commandLine(), "--confidential needs --custodian-tls-dir (or FEDGRID_USER_TLS_DIR): your user certificate from 'fedgrid pki issue user NAME'");
+      }
+      int n = custodians.size();
+      int k = threshold(n);
+      if (k < 2 || k > n) throw new ParameterException(spec.commandLine(), "--custodian-threshold must be from 2 to the number of --custodians (" + n + "), got " + k);
+      for (String url : custodians) {
+        try {
+          SealedArtifact.checkUrl(url);
+        } catch (FedGridException e) {
+          throw new ParameterException(spec.commandLine(), "--custodians: " + e.getMessage());
+        }
+      }
+    }
+
+    private int threshold(int custodianCount) {
+      return custodianThreshold != null ? custodianThreshold : custodianCount / 2 + 1;
+    }
+
+    private static final Duration CUSTODIAN_TIMEOUT = Duration.ofSeconds(10);
 
     /** {@code heart mlp:64-32}: letters, digits and {@code _.:/()-} only, as job names allow. */
     static String defaultName(String dataset, String model) {

@@ -89,23 +89,23 @@ public final class PkiCommand implements Runnable {
     }
   }
 
-  @Command(name = "issue", description = "Issue a certificate and a new private key to a gateway, a node or a user, into DIR/ROLE/NAME/.",
+  @Command(name = "issue", description = "Issue a certificate and a new private key to a gateway, a node, a user or a key custodian, into DIR/ROLE/NAME/.",
       footer = {"", "A gateway certificate names the hosts nodes dial (--dns, --ip); a node's common name is the node's name.",
         "", "Example:",
         "  fedgrid pki issue gateway gw-1 --dns gateway.example.org --dns localhost --ip 10.0.0.5",
         "  fedgrid pki issue node hospital-a --days 90",
         "", "Prints the directory to pass as --tls-dir; copy it to the machine that runs the gateway or node."})
   static final class Issue extends PkiSubcommand {
-    @Parameters(index = "0", paramLabel = "ROLE", description = "Required: gateway, node or user.")
+    @Parameters(index = "0", paramLabel = "ROLE", description = "Required: gateway, node, user or custodian.")
     CertificateRole role;
 
     @Parameters(index = "1", paramLabel = "NAME", description = "Required: the gateway's, node's or user's name (letters, digits, '.', '_', '-').")
     String name;
 
-    @Option(names = "--dns", paramLabel = "NAME", description = "Gateways only, repeatable: a DNS name nodes dial. Default: localhost")
+    @Option(names = "--dns", paramLabel = "NAME", description = "Gateways and custodians only, repeatable: a DNS name clients dial. Default: localhost")
     List<String> dns;
 
-    @Option(names = "--ip", paramLabel = "ADDRESS", description = "Gateways only, repeatable: an IP address nodes dial. Default: 127.0.0.1")
+    @Option(names = "--ip", paramLabel = "ADDRESS", description = "Gateways and custodians only, repeatable: an IP address clients dial. Default: 127.0.0.1")
     List<String> ip;
 
     @Option(names = "--days", defaultValue = "365", description = "How long the certificate is valid, in days. Default: ${DEFAULT-VALUE}")
@@ -124,7 +124,8 @@ public final class PkiCommand implements Runnable {
       out().println(switch (role) {
         case GATEWAY -> "use: fedgrid gateway start --tls-dir " + dir;
         case NODE -> "use: fedgrid node start --tls-dir " + dir + " --gateway HOST:7601 --dataset ...";
-        case USER -> "for a person or tool dialling the gateway with a client certificate";
+        case USER -> "for a person or tool dialling the gateway or a key custodian with a client certificate";
+        case CUSTODIAN -> "use: fedgrid custodian start --tls-dir " + dir + " --gateway https://HOST:7600 --data-dir ...";
       });
       return Main.OK;
     }

@@ -19,11 +19,19 @@ import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.model.TensorSpec;
 import dev.fedgrid.cli.CliHelpTest.Run;
 import dev.fedgrid.core.io.Safetensors;
+import dev.fedgrid.custodian.AssignmentCheck;
+import dev.fedgrid.custodian.CustodianAudit;
+import dev.fedgrid.custodian.CustodianServer;
+import dev.fedgrid.security.CertificateRole;
+import dev.fedgrid.security.IssueRequest;
+import dev.fedgrid.security.ProjectCa;
+import dev.fedgrid.security.TlsMaterial;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -177,6 +185,55 @@ class CliCommandsTest {
     Run invalid = run("job", "submit", "--dataset", CANCER, "--model", "logistic", "--epochs", "0");
     assertThat(invalid.code()).isEqualTo(1);
     assertThat(invalid.err()).isEqualTo("error: epochs must be in [1, 1000], got 0 (INVALID_TRAINING_CONFIG)\n");
+  }
+
+  /**
+   * {@code job submit --confidential}: the model is sealed and its key's shares deposited at three
+   * real custodians (over mutual TLS with a user certificate), the gateway gets the outline and the
+   * sealed artifact, and every custodian binds the artifact to the job. No node asks here, so the
+   * custodians' assignment check refuses everything.
+   */
+  @Test
+  void aConfidentialSubmissionSealsTheModelDepositsTheSharesAndBindsThemToTheJob() throws Exception {
+    Path pki = dir.resolve("confidential-pki-" + System.nanoTime());
+    var ca = ProjectCa.create(pki, ProjectCa.DEFAULT_NAME, ProjectCa.DEFAULT_VALIDITY,
+        InstantSource.system());
+    var custodians = new ArrayList<CustodianServer>();
+    try {
+      for (String name : List.of("c1", "c2", "c3")) {
+        var tls = TlsMaterial.load(ca.issue(IssueRequest.of(CertificateRole.CUSTODIAN, name)).directory(),
+            InstantSource.system());
+        custodians.add(CustodianServer.start(pki.resolve("data-" + name), tls,
+            (job, node) -> AssignmentCheck.Answer.no("not asked in this test"), "127.0.0.1", 0, InstantSource.system()));
+      }
+      Path user = ca.issue(IssueRequest.of(CertificateRole.USER, "owner")).directory();
+      String urls = custodians.stream().map(c -> "https://127.0.0.1:" + c.port()).collect(Collectors.joining(","));
+
+      Run usage = run("job", "submit", "--dataset", CANCER, "--model", "mlp:8", "--confidential", "--custodians", urls, "--custodian-threshold", "4",
+          "--custodian-tls-dir", user.toString());
+      assertThat(usage.code()).isEqualTo(2);
+      assertThat(usage.err()).contains("--custodian-threshold must be from 2 to the number of --custodians (3), got 4");
+
+      Run r = run("job", "submit", "--dataset", CANCER, "--model", "mlp:8", "--confidential", "--custodians", urls, "--custodian-tls-dir", user.toString(), "--json");
+      assertThat(r.code()).as(r.err()).isZero();
+      JsonNode job = JSON.readTree(r.out());
+      String id = job.get("id").asText();
+      assertThat(r.err()).contains("its key is split 2-of-3 among the custodians");
+      assertThat(job.at("/spec/market").asBoolean()).isTrue();
+      assertThat(job.at("/spec/model/layers").toString()).doesNotContain("relu").contains("dense");
+      assertThat(job.at("/spec/confidential/threshold").asInt()).isEqualTo(2);
+      String artifact = job.at("/spec/confidential/artifactId").asText();
+      for (var c : custodians) {
+        var entries = CustodianAudit.read(c.auditFile());
+        assertThat(entries).extracting(CustodianAudit.Entry::action).containsExactly("share.deposited", "share.bound");
+        assertThat(entries.getLast().artifactId()).isEqualTo(artifact);
+        assertThat(entries.getLast().jobId()).isEqualTo(id);
+        assertThat(entries.getLast().actor()).isEqualTo("user:owner");
+      }
+      grid.client().cancelJob(JobId.of(id));
+    } finally {
+      custodians.forEach(CustodianServer::close);
+    }
   }
 
   @Test

@@ -100,7 +100,7 @@ public final class NodeDaemon implements AutoCloseable {
     this.version = Optional.ofNullable(NodeDaemon.class.getPackage().getImplementationVersion()).orElse("dev");
     this.client = new GatewayClient(config, version, tls);
     this.slots = new Semaphore(config.maxConcurrentTasks());
-    this.runner = new TaskRunner(client, engine, engineThreads, config.clock(), config.callTimeout(), () -> closing);
+    this.runner = new TaskRunner(client, engine, engineThreads, config.clock(), config.callTimeout(), () -> closing, new ConfidentialArtifacts(tls, config.callTimeout()));
   }
 
   /**

@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
  * parameters are replaced by {@link LocalDp#privatize} ({@code global + clip(local - global, C) +
  * N(0, (z C)^2)}, noise from a {@code SecureRandom}) before they are encoded, so no un-noised update
  * leaves the node.
+ *
+ * <p>Confidential models: a task that carries a sealed model spec has only its outline in {@code
+ * model_spec_json}; {@link ConfidentialArtifacts} recovers the data key from the key custodians and
+ * the task runs the sealed spec, or fails with the custodians' reasons.
  */
 final class TaskRunner {
   private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
@@ -65,14 +69,18 @@ final class TaskRunner {
   private final InstantSource clock;
   private final Duration callTimeout;
   private final BooleanSupplier closing;
+  private final ConfidentialArtifacts confidential;
 
-  TaskRunner(GatewayClient client, TrainingEngine engine, ExecutorService engineThreads, InstantSource clock, Duration callTimeout, BooleanSupplier closing) {
+  TaskRunner(
+      GatewayClient client, TrainingEngine engine, ExecutorService engineThreads, InstantSource clock, Duration callTimeout, BooleanSupplier closing,
+      ConfidentialArtifacts confidential) {
     this.client = client;
     this.engine = engine;
     this.engineThreads = engineThreads;
     this.clock = clock;
     this.callTimeout = callTimeout;
     this.closing = closing;
+    this.confidential = confidential;
   }
 
   /** Why a task stops early; {@code reason} is safe to send, {@code report} says whether to. */
@@ -114,7 +122,7 @@ final class TaskRunner {
       case TASK_KIND_EVALUATE -> false;
       default -> throw new Stop("the node does not know task kind " + task.getKind() + "; upgrade the node", true);
     };
-    ModelSpec spec;
+    ModelSpec declared;
     TrainingConfig training;
     FeatureScaling scaling;
     ParameterLayout layout;
@@ -129,7 +137,7 @@ final class TaskRunner {
       }
     }
     try {
-      spec = NodeJson.read(task.getModelSpecJson(), ModelSpec.class, "model_spec_json");
+      declared = NodeJson.read(task.getModelSpecJson(), ModelSpec.class, "model_spec_json");
       training = NodeJson.read(task.getTrainingConfigJson(), TrainingConfig.class, "training_config_json");
       scaling = NodeJson.read(task.getFeatureScalingJson(), FeatureScaling.class, "feature_scaling_json");
       layout = NodeJson.read(task.getParameterLayoutJson(), ParameterLayout.class, "parameter_layout_json");
@@ -140,6 +148,7 @@ final class TaskRunner {
     if (dataset == null) {
       throw new Stop("dataset " + task.getDatasetId() + " is not hosted by this node (or was not loaded at its start)", true);
     }
+    ModelSpec spec = model(task, declared);
     String name = dataset.metadata().name();
     try {
       TensorCodec.checkLayout(layout, spec.parameterLayout(dataset.metadata().featureShape()));
@@ -227,6 +236,16 @@ final class TaskRunner {
   private static long threadCpuNanos() {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     return threads.isCurrentThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled() ? threads.getCurrentThreadCpuTime() : 0;
+  }
+
+  /** The task's model: the declared one, or for a confidential job the sealed one it outlines. */
+  private ModelSpec model(Task task, ModelSpec declared) throws Stop {
+    if (task.getConfidentialModelJson().isEmpty()) return declared;
+    try {
+      return confidential.open(task, declared);
+    } catch (FedGridException e) {
+      throw new Stop("the node cannot open the job's confidential model: " + e.getMessage(), true);
+    }
   }
 
   @FunctionalInterface

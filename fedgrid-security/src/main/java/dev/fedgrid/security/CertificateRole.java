@@ -12,7 +12,12 @@ public enum CertificateRole {
   /** A node: dials the gateway's fleet API (client authentication); its common name is the node's name. */
   NODE(false),
   /** A person or tool: dials the gateway (client authentication). */
-  USER(false);
+  USER(false),
+  /**
+   * A key custodian: serves share requests over HTTPS (server authentication) and dials the
+   * gateway (client authentication); see {@code fedgrid custodian start}.
+   */
+  CUSTODIAN(true);
 
   private final boolean server;
 
@@ -30,7 +35,7 @@ public enum CertificateRole {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** The role named {@code label} ({@code gateway}, {@code node} or {@code user}), or null. */
+  /** The role named {@code label} ({@code gateway}, {@code node}, {@code user} or {@code custodian}), or null. */
   static CertificateRole ofLabel(String label) {
     for (CertificateRole r : values()) {
       if (r.label().equals(label)) return r;

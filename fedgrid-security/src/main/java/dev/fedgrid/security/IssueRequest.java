@@ -35,7 +35,7 @@ public record IssueRequest(CertificateRole role, String name, List<String> dnsNa
     dnsNames = List.copyOf(dnsNames);
     ipAddresses = List.copyOf(ipAddresses);
     if (!role.serverAuth() && (!dnsNames.isEmpty() || !ipAddresses.isEmpty())) {
-      throw invalid("only gateway certificates carry DNS names and IP addresses; leave out --dns and --ip for a " + role.label());
+      throw invalid("only gateway and custodian certificates carry DNS names and IP addresses; leave out --dns and --ip for a " + role.label());
     }
     for (String d : dnsNames) {
       if (d.length() > 253 || !DNS.matcher(d).matches()) throw invalid("'" + d + "' is not a DNS name (such as gateway.example.org)");

@@ -1,9 +1,11 @@
 package dev.fedgrid.security;
 
+import dev.fedgrid.api.InternalException;
 import dev.fedgrid.api.InvalidRequestException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -16,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -128,6 +133,29 @@ public final class TlsMaterial {
    */
   public X509ExtendedTrustManager trustManager() {
     return new ProjectTrustManager(ca, crlFile, clock);
+  }
+
+  /**
+   * A TLS context that presents this material's certificate and key and trusts exactly {@link
+   * #trustManager()}: for HTTPS servers that require client certificates and for clients that
+   * present one (the key custodians and their callers).
+   *
+   * @throws InternalException with code {@code TLS_CONTEXT_FAILED} when the JDK cannot build it
+   */
+  public SSLContext sslContext() {
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      char[] password = new char[0];
+      store.setKeyEntry("self", key, password, chain.toArray(X509Certificate[]::new));
+      KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keys.init(store, password);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keys.getKeyManagers(), new TrustManager[] {trustManager()}, new SecureRandom());
+      return context;
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new InternalException("TLS_CONTEXT_FAILED", "cannot build a TLS context for " + this + " (" + e.getClass().getSimpleName() + ")", Map.of(), e);
+    }
   }
 
   /** The directory the material was loaded from. */

@@ -3,6 +3,7 @@ package dev.fedgrid.api.job;
 import dev.fedgrid.api.InvalidRequestException;
 import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.model.SealedArtifact;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
@@ -44,6 +45,13 @@ import java.util.regex.Pattern;
  *     to nodes with an APPROVED agreement for it, so it waits, even before its demand is published,
  *     until {@code minNodes} of them are; a job without it becomes a market job only once a demand
  *     is published for it
+ * @param confidential the real model spec, sealed for the nodes, or {@code null} (the default) for an
+ *     ordinary job. Then {@code model} is only its outline ({@link ModelSpec#outline()}: the layers
+ *     that shape the parameters, placeholders for the others, and the loss), which is all the
+ *     gateway learns of the model; nodes
+ *     recover the data key from the key custodians and train the sealed spec. A confidential job
+ *     must be a market job, since custodians release the key only to nodes with an APPROVED
+ *     agreement for it (docs/security.md, "Confidential models and key custodians")
  */
 public record JobSpec(
     String name,
@@ -58,7 +66,8 @@ public record JobSpec(
     FeatureScaling scaling,
     DifferentialPrivacy privacy,
     Double sampleFraction,
-    Boolean market) {
+    Boolean market,
+    SealedArtifact confidential) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
@@ -110,19 +119,45 @@ public record JobSpec(
     this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, null);
   }
 
+  /** A spec whose model is not confidential. */
+  public JobSpec(
+      String name,
+      List<String> datasets,
+      ModelSpec model,
+      TrainingConfig training,
+      StrategyConfig strategy,
+      Integer rounds,
+      Integer minNodes,
+      Integer roundTimeoutSeconds,
+      Boolean standardize,
+      FeatureScaling scaling,
+      DifferentialPrivacy privacy,
+      Double sampleFraction,
+      Boolean market) {
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, null);
+  }
+
   /** This spec on exactly these datasets (names or ids). */
   public JobSpec withDatasets(List<String> resolved) {
-    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market);
+    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, confidential);
   }
 
   /** This spec with its scaling resolved. */
   public JobSpec withScaling(FeatureScaling resolved) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market, confidential);
   }
 
   /** This spec declared a market job at submission, or not. */
   public JobSpec withMarket(boolean declared) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared, confidential);
+  }
+
+  /**
+   * This spec with its model sealed: {@code outline} (of the sealed model, {@link
+   * ModelSpec#outline()}) in the clear, the model in {@code sealed}; a market job.
+   */
+  public JobSpec withConfidential(ModelSpec outline, SealedArtifact sealed) {
+    return new JobSpec(name, datasets, outline, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, true, sealed);
   }
 
   public JobSpec {
@@ -172,6 +207,19 @@ public record JobSpec(
           Map.of("sampleFraction", sampleFraction));
     }
     if (privacy != null) checkPrivacy(privacy, strategy, minNodes, sampleFraction);
+    if (confidential != null && !market) {
+      throw new InvalidRequestException(
+          "INVALID_CONFIDENTIAL_JOB",
+          "a confidential job must be a market job (market: true, --market): the key custodians release its data key only to nodes with an APPROVED agreement for it",
+          Map.of());
+    }
+    if (confidential != null && !model.equals(model.outline())) {
+      throw new InvalidRequestException(
+          "INVALID_CONFIDENTIAL_JOB",
+          "the model of a confidential job must be the outline of the sealed one (its activations and dropout replaced by dropout 0), "
+              + "so that they do not reach the gateway; the client builds it with ModelSpec.outline()",
+          Map.of());
+    }
   }
 
   /**

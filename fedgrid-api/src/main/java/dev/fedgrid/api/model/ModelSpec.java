@@ -53,6 +53,33 @@ public record ModelSpec(List<Layer> layers, Loss loss) {
     return new ModelSpec(layers, loss);
   }
 
+  /** What {@link #outline()} puts in place of a layer that changes neither shapes nor parameters: an identity. */
+  public static final Layer HIDDEN = new Layer.Dropout(0.0);
+
+  /**
+   * This model with every layer that changes neither shapes nor parameters (ReLU, tanh, sigmoid,
+   * dropout) replaced by the identity {@link #HIDDEN}: the same {@link #parameterLayout} (tensor
+   * names follow layer positions, so the positions stay), the same output shape and the loss. A
+   * confidential job's spec carries only this in the clear, so the gateway can lay out, initialise,
+   * check and aggregate parameters without learning which activations or dropout rates there are.
+   */
+  public ModelSpec outline() {
+    var kept = new ArrayList<Layer>();
+    for (Layer layer : layers) {
+      kept.add(switch (layer) {
+        case Layer.Relu r -> HIDDEN;
+        case Layer.Tanh t -> HIDDEN;
+        case Layer.Sigmoid s -> HIDDEN;
+        case Layer.Dropout d -> HIDDEN;
+        case Layer.Dense d -> d;
+        case Layer.Conv2d c -> c;
+        case Layer.MaxPool2d m -> m;
+        case Layer.Flatten f -> f;
+      });
+    }
+    return new ModelSpec(kept, loss);
+  }
+
   /** Shape of the output for the given input shape; checks every layer on the way. */
   public List<Integer> outputShape(List<Integer> inputShape) {
     List<Integer> shape = checkInput(inputShape);

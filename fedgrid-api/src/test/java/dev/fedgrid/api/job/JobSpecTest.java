@@ -96,4 +96,28 @@ class JobSpecTest {
         .hasMessageContaining("needs at least 21 nodes per round at sample fraction 0.5");
     assertThat(new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, null, 5, 21, 60, true, null, adaptive, 0.5).minNodes()).isEqualTo(21);
   }
+
+  @Test
+  void aConfidentialJobCarriesOnlyTheOutlineWithTheSameLayoutAndMustBeAMarketJob() {
+    var secret = new ModelSpec(List.of(new dev.fedgrid.api.model.Layer.Dense(8), new dev.fedgrid.api.model.Layer.Tanh(),
+        new dev.fedgrid.api.model.Layer.Dropout(0.3), new dev.fedgrid.api.model.Layer.Dense(1)), dev.fedgrid.api.model.Loss.BINARY_CROSS_ENTROPY);
+    ModelSpec outline = secret.outline();
+    assertThat(outline.parameterLayout(List.of(5))).isEqualTo(secret.parameterLayout(List.of(5)));
+    assertThat(outline.outputShape(List.of(5))).isEqualTo(secret.outputShape(List.of(5)));
+    assertThat(outline.layers()).containsExactly(new dev.fedgrid.api.model.Layer.Dense(8), ModelSpec.HIDDEN, ModelSpec.HIDDEN, new dev.fedgrid.api.model.Layer.Dense(1));
+    assertThat(outline.outline()).isEqualTo(outline);
+
+    var sealed = new dev.fedgrid.api.model.SealedArtifact(dev.fedgrid.api.ArtifactId.random(), dev.fedgrid.api.model.SealedArtifact.ALGORITHM,
+        java.util.Base64.getEncoder().encodeToString(new byte[12]), java.util.Base64.getEncoder().encodeToString(new byte[40]),
+        List.of("https://a.example.org:7700", "https://b.example.org:7700"), 2);
+    JobSpec base = new JobSpec("t", List.of("cancer"), secret, null, null, 5, 2, 60, true);
+    JobSpec confidential = base.withConfidential(outline, sealed);
+    assertThat(confidential.market()).isTrue();
+    assertThat(confidential.model()).isEqualTo(outline);
+    assertThat(confidential.withDatasets(List.of("ds")).confidential()).isEqualTo(sealed);
+    assertThatThrownBy(() -> confidential.withMarket(false))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("must be a market job")
+        .extracting(e -> ((InvalidRequestException) e).code()).isEqualTo("INVALID_CONFIDENTIAL_JOB");
+    assertThatThrownBy(() -> base.withConfidential(secret, sealed)).hasMessageContaining("must be the outline of the sealed one");
+  }
 }

@@ -4,6 +4,7 @@ import static dev.fedgrid.gateway.control.ControlHandlers.BASE;
 import static dev.fedgrid.gateway.control.ControlHandlers.json;
 import static dev.fedgrid.gateway.control.ControlHandlers.principal;
 
+import dev.fedgrid.api.JobId;
 import dev.fedgrid.api.governance.Permission;
 import dev.fedgrid.gateway.market.Market;
 import dev.fedgrid.gateway.market.MarketViews.DemandTerms;
@@ -57,6 +58,8 @@ final class MarketHandlers {
         new Route(Method.GET, BASE + "/proposals/{id}", any, (req, res) -> json(res, market.proposal(principal(req), id(req)))),
         new Route(Method.POST, BASE + "/proposals/{id}/counter", eitherSide, this::counter),
         new Route(Method.POST, BASE + "/agreements", requestor, this::createAgreement),
+        new Route(Method.GET, BASE + "/jobs/{id}/assignments/{node}", provider,
+            (req, res) -> json(res, market.assignment(principal(req), JobId.of(req.path().pathParameters().get("id")), req.path().pathParameters().get("node")))),
         new Route(Method.GET, BASE + "/agreements", any,
             (req, res) -> json(res, market.agreements(principal(req), query(req, "job"), cursor(req), limit(req)))),
         new Route(Method.GET, BASE + "/agreements/{id}", any, (req, res) -> json(res, market.agreement(principal(req), id(req)))),

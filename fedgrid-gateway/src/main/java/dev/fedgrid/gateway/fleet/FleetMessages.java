@@ -104,6 +104,7 @@ final class FleetMessages {
     if (a.localPrivacy() != null) {
       b.setLocalPrivacy(LocalPrivacy.newBuilder().setNoiseMultiplier(a.localPrivacy().noiseMultiplier()).setClipNorm(a.localPrivacy().clipNorm()));
     }
+    if (a.confidential() != null) b.setConfidentialModelJson(toJson(a.confidential()));
     return b.build();
   }
 

@@ -6,6 +6,7 @@ import dev.fedgrid.api.TaskId;
 import dev.fedgrid.api.dataset.FeatureScaling;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.ParameterLayout;
+import dev.fedgrid.api.model.SealedArtifact;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
@@ -19,6 +20,8 @@ import java.time.Instant;
  *
  * @param localPrivacy the job's local DP settings, or {@code null} for none; always {@code null}
  *     for evaluate tasks and for central DP, which the gateway applies itself
+ * @param confidential a confidential job's sealed model, forwarded as the requestor sealed it
+ *     ({@code model} is then its outline), or {@code null}
  */
 public record TaskAssignment(
     TaskId id,
@@ -32,11 +35,29 @@ public record TaskAssignment(
     FeatureScaling scaling,
     ParameterLayout layout,
     Instant deadline,
-    DifferentialPrivacy localPrivacy) {
+    DifferentialPrivacy localPrivacy,
+    SealedArtifact confidential) {
   public TaskAssignment {
     if (localPrivacy != null && localPrivacy.mode() != PrivacyMode.LOCAL) {
       throw new IllegalArgumentException("a task carries local differential privacy only; central DP is applied by the gateway");
     }
+  }
+
+  /** A task of a job whose model is not confidential. */
+  public TaskAssignment(
+      TaskId id,
+      JobId job,
+      int round,
+      TaskKind kind,
+      DatasetId dataset,
+      ModelSpec model,
+      TrainingConfig training,
+      double proximalMu,
+      FeatureScaling scaling,
+      ParameterLayout layout,
+      Instant deadline,
+      DifferentialPrivacy localPrivacy) {
+    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, localPrivacy, null);
   }
 
   /** A task without local differential privacy. */
@@ -52,6 +73,6 @@ public record TaskAssignment(
       FeatureScaling scaling,
       ParameterLayout layout,
       Instant deadline) {
-    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, null);
+    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, null, null);
   }
 }

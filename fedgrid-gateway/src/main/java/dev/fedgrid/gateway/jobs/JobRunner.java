@@ -309,7 +309,7 @@ final class JobRunner {
         DatasetInfo dataset = plan.byNode().get(task.node());
         boolean fit = task.kind() == PhaseKind.FIT;
         var assignment = new TaskAssignment(task.id(), id, task.round(), fit ? TaskKind.FIT : TaskKind.EVALUATE, dataset.id(), spec.model(), spec.training(),
-            task.proximalMu(), spec.scaling(), layout, task.deadline(), task.localPrivacy());
+            task.proximalMu(), spec.scaling(), layout, task.deadline(), task.localPrivacy(), spec.confidential());
         long limit = fit ? dataset.metadata().trainRows() : dataset.metadata().testRows();
         coordinator.dispatch(new OpenTask(assignment, task, limit));
       }

@@ -39,6 +39,7 @@ import dev.fedgrid.gateway.payments.AccountId;
 import dev.fedgrid.gateway.payments.PaymentPlatform;
 import dev.fedgrid.gateway.payments.Transfer;
 import dev.fedgrid.gateway.payments.TransferRequest;
+import dev.fedgrid.gateway.state.NodeRecord;
 import dev.fedgrid.gateway.state.SqlDatabase;
 import dev.fedgrid.gateway.state.SqlStateStore;
 import dev.fedgrid.market.Agreement;
@@ -602,6 +603,38 @@ public final class Market implements JobMarket {
     details.putAll(more);
     audit.append(actor, kind + ".issued", doc.id(), details);
     return doc;
+  }
+
+  /**
+   * Whether the node {@code node} (a node id, or the node name its certificate carries) holds an
+   * APPROVED agreement for {@code job}. Read-only; the route lets operators ({@code
+   * can_manage_infrastructure}) call it, which is the role a key custodian's service token has. A
+   * job that is not a market job has no agreements, so no node holds one. Every registered node of
+   * that name counts: under mutual TLS a node registers only under its certificate's name.
+   *
+   * @throws NotFoundException with code {@code JOB_NOT_FOUND} for an unknown job
+   * @throws InvalidRequestException with code {@code INVALID_NODE} for a name no certificate could carry
+   */
+  public MarketViews.AssignmentView assignment(Principal caller, JobId job, String node) {
+    Objects.requireNonNull(caller, "caller");
+    if (node == null || !node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw new InvalidRequestException("INVALID_NODE", "a node is named by its id (node_...) or the name in its certificate, got '" + node + "'",
+          Map.of("node", String.valueOf(node)));
+    }
+    return db.transact("check the assignment of node " + node + " to job " + job, () -> {
+      if (state.job(job).isEmpty()) {
+        throw new NotFoundException("JOB_NOT_FOUND", "no job has id " + job + "; see `fedgrid job list`", Map.of("job", job.value()));
+      }
+      var ids = new TreeSet<String>();
+      for (NodeRecord n : state.nodes()) {
+        if (n.id().value().equals(node) || n.name().equals(node)) ids.add(n.id().value());
+      }
+      boolean approved = false;
+      for (AgreementRow a : store.agreementsOfJob(job.value())) {
+        if (a.state() == AgreementState.APPROVED && ids.contains(a.nodeId())) approved = true;
+      }
+      return new MarketViews.AssignmentView(job.value(), node, List.copyOf(ids), approved);
+    });
   }
 
   // ---- metering: the coordinator's port ----

@@ -60,6 +60,16 @@ public final class MarketViews {
 
   public record TransferView(String id, String reference, String from, String to, String amount, String memo, Instant at) {}
 
+  /**
+   * Whether a node holds an APPROVED agreement for a job: what a key custodian asks before it
+   * releases a share of a confidential job's data key (docs/security.md).
+   *
+   * @param node the node as asked for, a node id or the name in its certificate
+   * @param nodes the ids of the registered nodes of that name (or that id)
+   * @param approved whether one of them holds an APPROVED agreement for the job
+   */
+  public record AssignmentView(String job, String node, List<String> nodes, boolean approved) {}
+
   /** A page of a list: {@code nextCursor} is absent on the last page. */
   public record Page<T>(List<T> items, String nextCursor) {}
 }

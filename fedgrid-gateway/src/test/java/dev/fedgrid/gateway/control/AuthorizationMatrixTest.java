@@ -150,6 +150,7 @@ class AuthorizationMatrixTest {
     row("GET /api/v1/proposals/{id}", "AAHAH");
     row("POST /api/v1/proposals/{id}/counter", "AADAD"); // the requestor's own proposal: 409, not theirs to counter
     row("POST /api/v1/agreements", "DDDAD");
+    row("GET /api/v1/jobs/{id}/assignments/{node}", "AADDD"); // what a key custodian's operator token asks
     row("GET /api/v1/agreements", "AAAAA");
     row("GET /api/v1/agreements/{id}", "AAHAH");
     row("POST /api/v1/agreements/{id}/confirm", "DDDAD");
@@ -370,6 +371,7 @@ class AuthorizationMatrixTest {
       case "GET /api/v1/jobs/{id}/report" -> path = path.replace("{id}", finishedPrivateJob().id().value());
       case "GET /api/v1/jobs/{id}/report/charts/{chart}" -> path = path.replace("{id}", finishedPrivateJob().id().value()).replace("{chart}", "metrics.png");
       case "GET /api/v1/nodes/{id}" -> path = path.replace("{id}", node.value());
+      case "GET /api/v1/jobs/{id}/assignments/{node}" -> path = path.replace("{id}", scientistsJob().id().value()).replace("{node}", "hospital-a");
       case "POST /api/v1/nodes/join-tokens" -> body = "{\"name\": \"node" + n + "\", \"expiresInHours\": 1}";
       case "DELETE /api/v1/nodes/join-tokens/{id}" ->
           path = path.replace("{id}", services.joinTokens().issue(principals.get("owner"), Optional.of("node" + n), Duration.ofHours(1)).id().value());
