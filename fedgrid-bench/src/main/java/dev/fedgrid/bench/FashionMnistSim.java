@@ -104,7 +104,7 @@ final class FashionMnistSim {
         case IID -> "IID";
         case DIRICHLET -> "Dirichlet α = " + alpha;
         case SHARDS -> "shards, " + shards + " classes per node";
-        case QUANTITY_SKEW -> "quantity skew";
+        case QUANTITY_SKEW -> "quantity skew α = " + alpha;
       };
     }
   }
