@@ -83,8 +83,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <p>Usage, from the repository root: {@code java --add-modules jdk.incubator.vector -Xmx8g -cp
  * fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.SecAggReport [report.md] [--no-jmh] [--quick]}; the
  * report goes to {@code fedgrid-bench/target/reports/secagg.md} unless a path is given. About six
- * minutes on two cores. {@code --quick} is a smoke run of a few seconds for {@link Suite}: n = 100
- * and d = 10,000 only, without the mask benchmark.
+ * minutes on two cores. {@code --quick} is a smoke run of under a minute for {@link Suite}: n = 100
+ * and d = 10,000 only, the complete graph at n = 20, without the mask benchmark.
  */
 public final class SecAggReport {
   private static final String DEFAULT_OUTPUT = "fedgrid-bench/target/reports/secagg.md";
@@ -160,9 +160,10 @@ public final class SecAggReport {
       }
     }
     // The complete graph of Bonawitz et al. 2017, at the largest n that Shamir over GF(2^8) and this run's time allow.
-    float[][] inputs = inputs(100, completeLength, 2026L * 100 + completeLength);
+    int completeClients = quick ? 20 : 100;
+    float[][] inputs = inputs(completeClients, completeLength, 2026L * completeClients + completeLength);
     List<Row> complete = new ArrayList<>();
-    for (int drop : new int[] {0, 10}) complete.add(measure(new Shape(100, completeLength, drop, 99), inputs, random));
+    for (int drop : new int[] {0, 10}) complete.add(measure(new Shape(completeClients, completeLength, drop, completeClients - 1), inputs, random));
     String report = render(rows, complete, masks, (System.nanoTime() - started) / 1e9, quick);
     Files.createDirectories(output.toAbsolutePath().getParent());
     Files.writeString(output, report);
@@ -436,7 +437,7 @@ public final class SecAggReport {
     md.append(" (UTC) by `dev.fedgrid.bench.SecAggReport` in ").append(fmt("%.0f", seconds)).append(" s, with\n\n");
     md.append("```sh\njava --add-modules jdk.incubator.vector -Xmx8g -cp fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.SecAggReport")
         .append(quick ? " --quick" : "").append("\n```\n\n");
-    if (quick) md.append("**Quick smoke run** (`--quick`): n = 100 and d = 10,000 only, no mask benchmark. Not for comparison with the full report.\n\n");
+    if (quick) md.append("**Quick smoke run** (`--quick`): n = 100 and d = 10,000 only, the complete graph at n = 20, no mask benchmark. Not for comparison with the full report.\n\n");
     md.append("## Machine\n\n| | |\n|---|---|\n").append(Machine.tableRows());
     md.append("| heap | ").append(Runtime.getRuntime().maxMemory() / (1 << 20)).append(" MiB max |\n");
     md.append("| threads | one thread drives every client and the server; the JVM's GC and JIT threads run beside it |\n\n");

@@ -213,6 +213,7 @@ public final class Suite {
   static int run(Options options, String commandLine, PrintStream progress) throws IOException, InterruptedException {
     Files.createDirectories(options.reports().resolve("logs"));
     var results = new ArrayList<Result>();
+    ZonedDateTime started = ZonedDateTime.now(ZoneOffset.UTC);
     long suiteStart = System.nanoTime();
     int total = options.selected().size();
     for (int i = 0; i < total; i++) {
@@ -230,7 +231,7 @@ public final class Suite {
       }
       results.add(result);
       progress.println(step + ": " + describe(result.status()) + (result.wall().isZero() ? "" : " after " + duration(result.wall())));
-      writeIndex(options, commandLine, results, Duration.ofNanos(System.nanoTime() - suiteStart));
+      writeIndex(options, commandLine, started, results, Duration.ofNanos(System.nanoTime() - suiteStart));
     }
     long failed = results.stream().filter(r -> r.status() instanceof Status.Failed).count();
     progress.println("suite: " + (total - failed) + " of " + total + " without failure in " + duration(Duration.ofNanos(System.nanoTime() - suiteStart))
@@ -281,13 +282,13 @@ public final class Suite {
     return s < 60 ? s + " s" : s / 60 + " min " + s % 60 + " s";
   }
 
-  static void writeIndex(Options options, String commandLine, List<Result> results, Duration wall) throws IOException {
-    Files.writeString(options.reports().resolve("suite.md"), index(options, commandLine, results, wall));
+  static void writeIndex(Options options, String commandLine, ZonedDateTime started, List<Result> results, Duration wall) throws IOException {
+    Files.writeString(options.reports().resolve("suite.md"), index(options, commandLine, started, results, wall));
   }
 
-  static String index(Options options, String commandLine, List<Result> results, Duration wall) {
+  static String index(Options options, String commandLine, ZonedDateTime started, List<Result> results, Duration wall) {
     var md = new StringBuilder("# FedGrid benchmark suite\n\n");
-    md.append("Run ").append(ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")))
+    md.append("Started ").append(started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")))
         .append(" (UTC) by `dev.fedgrid.bench.Suite").append(commandLine.isEmpty() ? "" : " " + commandLine).append("`; ")
         .append(results.size()).append(" of ").append(options.selected().size()).append(" benchmarks done in ").append(duration(wall)).append(".\n\n");
     if (options.quick()) md.append("**Quick smoke run** (`--quick`): small settings; its figures check that each benchmark runs and are not results.\n\n");
