@@ -34,11 +34,14 @@ import java.util.Locale;
  *   java -XX:ActiveProcessorCount=2 --enable-native-access=ALL-UNNAMED \
  *     -cp "fedgrid-bench/target/fedgrid-bench-0.1.0-SNAPSHOT.jar:fedgrid-cli/target/fedgrid-cli.jar:fedgrid-cli/target/lib/*" \
  *     dev.fedgrid.bench.AccuracyBenchmark [--rounds 30] [--nodes 10] [--alpha 0.5] [--server-lr 0.01] [--engines 2] [--no-cnn | --cnn-all] [--cnn-rounds 30] \
- *       [--epochs 5] [--contrast-epochs 1] [--cnn-epochs 1] [--lr 0.02] [--momentum 0.9] [--fedavg-only] [--no-contrast]
+ *       [--epochs 5] [--contrast-epochs 1] [--cnn-epochs 1] [--lr 0.02] [--momentum 0.9] [--fedavg-only] [--strategies fedavg,fedprox,fedadam] [--no-contrast]
  * </pre>
  *
  * {@code --fedavg-only} runs FedAvg MLP on the Dirichlet split alone (no contrast, no CNN), for
- * sweeps of the local training options; {@code --no-contrast} leaves out the IID and shards runs.
+ * sweeps of the local training options; {@code --strategies fedadam} (a comma-separated subset of
+ * fedavg, fedprox, fedadam) runs only those, for sweeps of {@code --server-lr}; {@code
+ * --no-contrast} leaves out the IID and shards runs, which are FedAvg's contrast and belong with a
+ * run whose first strategy is FedAvg.
  * Writes {@code fedgrid-bench/target/reports/accuracy.md}. Exits 2 with a message saying how to get
  * Fashion-MNIST when the machine does not have it.
  */
@@ -56,6 +59,7 @@ public final class AccuracyBenchmark {
     int cnnStrategies = 1;
     Integer cnnRounds = null;
     boolean fedavgOnly = false;
+    List<String> chosen = List.of("fedavg", "fedprox", "fedadam");
     int epochs = 5;
     int contrastEpochs = FashionMnistSim.TRAINING.epochs();
     int cnnEpochs = FashionMnistSim.TRAINING.epochs();
@@ -79,6 +83,7 @@ public final class AccuracyBenchmark {
         case "--contrast-epochs" -> contrastEpochs = Integer.parseInt(args[++i]);
         case "--cnn-epochs" -> cnnEpochs = Integer.parseInt(args[++i]);
         case "--fedavg-only" -> fedavgOnly = true;
+        case "--strategies" -> chosen = List.of(args[++i].toLowerCase(java.util.Locale.ROOT).split(","));
         case "--no-contrast" -> splitContrast = false;
         case "--out" -> out = Path.of(args[++i]);
         default -> {
@@ -93,10 +98,21 @@ public final class AccuracyBenchmark {
       contrastEpochs = 0;
       splitContrast = false;
     }
-    var strategies = fedavgOnly ? List.of(new Named("FedAvg", new StrategyConfig.FedAvg())) : List.of(
-        new Named("FedAvg", new StrategyConfig.FedAvg()),
-        new Named("FedProx (μ 0.01)", new StrategyConfig.FedProx(0.01)),
-        new Named("FedAdam (η " + serverLr + ")", new StrategyConfig.FedAdam(serverLr, null, null, null)));
+    if (fedavgOnly) chosen = List.of("fedavg");
+    var strategies = new ArrayList<Named>();
+    for (String name : chosen) {
+      strategies.add(switch (name.strip()) {
+        case "fedavg" -> new Named("FedAvg", new StrategyConfig.FedAvg());
+        case "fedprox" -> new Named("FedProx (μ 0.01)", new StrategyConfig.FedProx(0.01));
+        case "fedadam" -> new Named("FedAdam (η " + serverLr + ")", new StrategyConfig.FedAdam(serverLr, null, null, null));
+        default -> {
+          System.err.println("--strategies takes fedavg, fedprox and fedadam, comma-separated, not '" + name + "'");
+          System.exit(2);
+          yield null;
+        }
+      });
+    }
+    cnnStrategies = Math.min(cnnStrategies, strategies.size());
     Split dirichlet = Split.dirichlet(alpha);
     var main = new ArrayList<Run>();
     var contrast = new ArrayList<Run>();
