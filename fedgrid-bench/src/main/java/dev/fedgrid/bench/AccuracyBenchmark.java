@@ -19,9 +19,9 @@ import java.util.Locale;
 /**
  * Accuracy of the federated strategies on Fashion-MNIST, through the simulator: 10 nodes with
  * Dirichlet(0.5) label skew, FedAvg vs FedProx (μ 0.01) vs FedAdam (server η 0.01), MLP
- * 784-128-10, a rounds-to-target table (0.85 / 0.88 / 0.90) and the final accuracy. Local training
- * is {@link FashionMnistBenchmark}'s (batch 32, SGD lr 0.02, momentum 0.9) with 5 local epochs
- * (E = 5 as in McMahan et al. 2017): with the end-to-end benchmark's single epoch, 10 nodes each
+ * 784-128-10, a rounds-to-target table (0.85 / 0.87 / 0.88 / 0.90) and the final accuracy. Local
+ * training is {@link FashionMnistBenchmark}'s (batch 32, SGD lr 0.02, momentum 0.9) with 5 local
+ * epochs (E = 5 as in McMahan et al. 2017): with the end-to-end benchmark's single epoch, 10 nodes each
  * holding a tenth of the data stay below the issue's 0.87 after 30 rounds, so that setting is kept
  * as one contrast row (FedAvg, {@code --contrast-epochs}, 0 leaves it out). In the same run, the
  * contrast of McMahan et al. 2017 for FedAvg: the same 10 nodes with IID data and with pathological
@@ -46,7 +46,8 @@ import java.util.Locale;
  * Fashion-MNIST when the machine does not have it.
  */
 public final class AccuracyBenchmark {
-  static final double[] TARGETS = {0.85, 0.88, 0.90};
+  /** The targets (0.85 / 0.88 / 0.90) and its done-when, FedAvg MLP ≥ 0.87 within 30 rounds. */
+  static final double[] TARGETS = {0.85, 0.87, 0.88, 0.90};
 
   private AccuracyBenchmark() {}
 
