@@ -150,16 +150,18 @@ public final class Population {
     return out;
   }
 
-  /** Every node one row, the other {@code rows - parts} in proportion to Gamma(alpha) weights (a Dirichlet draw), cut from one shuffle. */
+  /**
+   * Every node one row, the other {@code rows - parts} in proportion to Gamma(alpha) weights (a
+   * Dirichlet draw), cut from one shuffle.
+   */
   private static List<int[]> quantitySkew(int rows, int parts, double alpha, long seed) {
     var r = new SplittableRandom(seed);
     double[] w = new double[parts];
     double sum = 0;
-    for (int i = 0; i < parts; i++) sum += w[i] = gamma(r, alpha);
-    if (!(sum > 0)) { // every weight underflowed (alpha far below 0.01): equal shares
-      java.util.Arrays.fill(w, 1);
-      sum = parts;
-    }
+    // in logs, scaled by the largest: for small alpha a Gamma draw can underflow to 0 in every node
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < parts; i++) max = Math.max(max, w[i] = logGamma(r, alpha));
+    for (int i = 0; i < parts; i++) sum += w[i] = Math.exp(w[i] - max);
     int[] sizes = new int[parts];
     int given = 0;
     for (int i = 0; i < parts; i++) given += sizes[i] = 1 + (int) Math.floor((rows - parts) * w[i] / sum);
@@ -185,6 +187,12 @@ public final class Population {
 
   private static double gaussian(SplittableRandom r) {
     return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+  }
+
+  /** The log of a Gamma(shape, 1) draw, with the boost for shape below 1 taken in logs so that it cannot underflow. */
+  private static double logGamma(SplittableRandom r, double shape) {
+    if (shape < 1) return logGamma(r, shape + 1) + Math.log(1 - r.nextDouble()) / shape;
+    return Math.log(gamma(r, shape));
   }
 
   /** Gamma(shape, 1) by Marsaglia and Tsang (2000), with the boost for shape below 1. */

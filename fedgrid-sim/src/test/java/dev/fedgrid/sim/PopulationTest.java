@@ -27,7 +27,7 @@ class PopulationTest {
 
   @Test
   void everyRowGoesToExactlyOneNodeAndEveryNodeGetsOne() {
-    for (double alpha : new double[] {0.01, 0.5, 50}) {
+    for (double alpha : new double[] {0.0001, 0.01, 0.5, 50}) {
       for (int rows : new int[] {NODES, NODES + 7, ROWS}) {
         var pop = new Population(NODES, Population.Split.QUANTITY_SKEW, alpha, 0, 0, labels(rows), 3);
         var seen = new BitSet(rows);
@@ -45,6 +45,13 @@ class PopulationTest {
         assertThat(seen.cardinality()).isEqualTo(rows);
       }
     }
+  }
+
+  @Test
+  void aTinyAlphaGivesNearlyEverythingToOneNode() {
+    // Gamma(0.0001) draws underflow to 0 as doubles; in logs one node still takes nearly all rows
+    int[] sizes = sizes(new Population(NODES, Population.Split.QUANTITY_SKEW, 0.0001, 0, 0, labels(ROWS), 5));
+    assertThat(Arrays.stream(sizes).max().orElseThrow()).isGreaterThan(ROWS - 2 * NODES);
   }
 
   @Test
