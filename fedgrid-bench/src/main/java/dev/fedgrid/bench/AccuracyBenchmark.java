@@ -19,27 +19,35 @@ import java.util.Locale;
 /**
  * Accuracy of the federated strategies on Fashion-MNIST, through the simulator: 10 nodes with
  * Dirichlet(0.5) label skew, FedAvg vs FedProx (μ 0.01) vs FedAdam (server η 0.01), MLP
- * 784-128-10, local training as {@link FashionMnistBenchmark}'s (1 epoch, batch 32, SGD lr 0.02,
- * momentum 0.9); a rounds-to-target table (0.85 / 0.88 / 0.90) and the final accuracy. In the same
- * run, the contrast of McMahan et al. 2017 for FedAvg: the same 10 nodes with IID data and with
- * pathological shards of 2 classes per node. FedAvg also trains the {@code cnn} preset on the
- * Dirichlet split ({@code --no-cnn} leaves it out); FedProx and FedAdam train it only with {@code
- * --cnn-all}, since a CNN round takes about ten times an MLP round on 2 cores (see
- * docs/benchmarks.md).
+ * 784-128-10, a rounds-to-target table (0.85 / 0.87 / 0.88 / 0.90) and the final accuracy. Local
+ * training is {@link FashionMnistBenchmark}'s (batch 32, SGD lr 0.02, momentum 0.9) with 5 local
+ * epochs (E = 5 as in McMahan et al. 2017): with the end-to-end benchmark's single epoch, 10 nodes each
+ * holding a tenth of the data stay below the issue's 0.87 after 30 rounds, so that setting is kept
+ * as one contrast row (FedAvg, {@code --contrast-epochs}, 0 leaves it out). In the same run, the
+ * contrast of McMahan et al. 2017 for FedAvg: the same 10 nodes with IID data and with pathological
+ * shards of 2 classes per node. FedAvg also trains the {@code cnn} preset on the Dirichlet split
+ * with {@code --cnn-epochs} (default 1, since a CNN epoch takes about ten times an MLP epoch on 2
+ * cores; {@code --no-cnn} leaves it out); FedProx and FedAdam train it only with {@code --cnn-all}
+ * (see docs/benchmarks.md).
  *
  * <pre>
  *   java -XX:ActiveProcessorCount=2 --enable-native-access=ALL-UNNAMED \
  *     -cp "fedgrid-bench/target/fedgrid-bench-0.1.0-SNAPSHOT.jar:fedgrid-cli/target/fedgrid-cli.jar:fedgrid-cli/target/lib/*" \
  *     dev.fedgrid.bench.AccuracyBenchmark [--rounds 30] [--nodes 10] [--alpha 0.5] [--server-lr 0.01] [--engines 2] [--no-cnn | --cnn-all] [--cnn-rounds 30] \
- *       [--epochs 1] [--lr 0.02] [--momentum 0.9] [--fedavg-only]
+ *       [--epochs 5] [--contrast-epochs 1] [--cnn-epochs 1] [--lr 0.02] [--momentum 0.9] [--fedavg-only] [--strategies fedavg,fedprox,fedadam] [--no-contrast]
  * </pre>
  *
- * {@code --fedavg-only} runs FedAvg MLP on the Dirichlet split alone, for sweeps of the local
- * training options. Writes {@code fedgrid-bench/target/reports/accuracy.md}. Exits 2 with a message saying how to get
+ * {@code --fedavg-only} runs FedAvg MLP on the Dirichlet split alone (no contrast, no CNN), for
+ * sweeps of the local training options; {@code --strategies fedadam} (a comma-separated subset of
+ * fedavg, fedprox, fedadam) runs only those, for sweeps of {@code --server-lr}; {@code
+ * --no-contrast} leaves out the IID and shards runs, which are FedAvg's contrast and belong with a
+ * run whose first strategy is FedAvg.
+ * Writes {@code fedgrid-bench/target/reports/accuracy.md}. Exits 2 with a message saying how to get
  * Fashion-MNIST when the machine does not have it.
  */
 public final class AccuracyBenchmark {
-  static final double[] TARGETS = {0.85, 0.88, 0.90};
+  /** The issue's targets (0.85 / 0.88 / 0.90) and its done-when, FedAvg MLP ≥ 0.87 within 30 rounds. */
+  static final double[] TARGETS = {0.85, 0.87, 0.88, 0.90};
 
   private AccuracyBenchmark() {}
 
@@ -52,7 +60,11 @@ public final class AccuracyBenchmark {
     int cnnStrategies = 1;
     Integer cnnRounds = null;
     boolean fedavgOnly = false;
-    int epochs = FashionMnistSim.TRAINING.epochs();
+    List<String> chosen = List.of("fedavg", "fedprox", "fedadam");
+    int epochs = 5;
+    int contrastEpochs = FashionMnistSim.TRAINING.epochs();
+    int cnnEpochs = FashionMnistSim.TRAINING.epochs();
+    boolean splitContrast = true;
     double lr = FashionMnistSim.TRAINING.learningRate();
     double momentum = FashionMnistSim.TRAINING.momentum();
     Path out = Path.of("fedgrid-bench/target/reports/accuracy.md");
@@ -69,7 +81,11 @@ public final class AccuracyBenchmark {
         case "--epochs" -> epochs = Integer.parseInt(args[++i]);
         case "--lr" -> lr = Double.parseDouble(args[++i]);
         case "--momentum" -> momentum = Double.parseDouble(args[++i]);
+        case "--contrast-epochs" -> contrastEpochs = Integer.parseInt(args[++i]);
+        case "--cnn-epochs" -> cnnEpochs = Integer.parseInt(args[++i]);
         case "--fedavg-only" -> fedavgOnly = true;
+        case "--strategies" -> chosen = List.of(args[++i].toLowerCase(java.util.Locale.ROOT).split(","));
+        case "--no-contrast" -> splitContrast = false;
         case "--out" -> out = Path.of(args[++i]);
         default -> {
           System.err.println("unknown option " + args[i] + "; see the class javadoc");
@@ -78,11 +94,26 @@ public final class AccuracyBenchmark {
       }
     }
     var training = FashionMnistSim.training(epochs, lr, momentum);
-    if (fedavgOnly) cnnStrategies = 0;
-    var strategies = fedavgOnly ? List.of(new Named("FedAvg", new StrategyConfig.FedAvg())) : List.of(
-        new Named("FedAvg", new StrategyConfig.FedAvg()),
-        new Named("FedProx (μ 0.01)", new StrategyConfig.FedProx(0.01)),
-        new Named("FedAdam (η " + serverLr + ")", new StrategyConfig.FedAdam(serverLr, null, null, null)));
+    if (fedavgOnly) {
+      cnnStrategies = 0;
+      contrastEpochs = 0;
+      splitContrast = false;
+    }
+    if (fedavgOnly) chosen = List.of("fedavg");
+    var strategies = new ArrayList<Named>();
+    for (String name : chosen) {
+      strategies.add(switch (name.strip()) {
+        case "fedavg" -> new Named("FedAvg", new StrategyConfig.FedAvg());
+        case "fedprox" -> new Named("FedProx (μ 0.01)", new StrategyConfig.FedProx(0.01));
+        case "fedadam" -> new Named("FedAdam (η " + serverLr + ")", new StrategyConfig.FedAdam(serverLr, null, null, null));
+        default -> {
+          System.err.println("--strategies takes fedavg, fedprox and fedadam, comma-separated, not '" + name + "'");
+          System.exit(2);
+          yield null;
+        }
+      });
+    }
+    cnnStrategies = Math.min(cnnStrategies, strategies.size());
     Split dirichlet = Split.dirichlet(alpha);
     var main = new ArrayList<Run>();
     var contrast = new ArrayList<Run>();
@@ -91,13 +122,21 @@ public final class AccuracyBenchmark {
       var sim = FashionMnistSim.load(engine, training);
       ModelSpec mlp = sim.model("mlp:128");
       for (Named s : strategies) main.add(sim.run(s.name() + ", MLP", mlp, s.config(), dirichlet, nodes, rounds, FaultPlan.none()));
+      if (contrastEpochs > 0 && contrastEpochs != epochs) {
+        var contrastTraining = FashionMnistSim.training(contrastEpochs, lr, momentum);
+        main.add(sim.run("FedAvg, MLP, " + epochs(contrastEpochs), mlp, new StrategyConfig.FedAvg(), dirichlet, nodes, rounds, FaultPlan.none(), contrastTraining));
+      }
       if (cnnStrategies > 0) {
         ModelSpec cnnModel = sim.model("cnn");
+        var cnnTraining = FashionMnistSim.training(cnnEpochs, lr, momentum);
         int r = cnnRounds != null ? cnnRounds : rounds;
-        for (Named s : strategies.subList(0, cnnStrategies)) main.add(sim.run(s.name() + ", CNN", cnnModel, s.config(), dirichlet, nodes, r, FaultPlan.none()));
+        String suffix = cnnEpochs == epochs ? "" : ", " + epochs(cnnEpochs);
+        for (Named s : strategies.subList(0, cnnStrategies)) {
+          main.add(sim.run(s.name() + ", CNN" + suffix, cnnModel, s.config(), dirichlet, nodes, r, FaultPlan.none(), cnnTraining));
+        }
       }
       contrast.add(main.getFirst());
-      if (!fedavgOnly) {
+      if (splitContrast) {
         contrast.add(sim.run("FedAvg, MLP, IID", mlp, new StrategyConfig.FedAvg(), Split.IID, nodes, rounds, FaultPlan.none()));
         contrast.add(sim.run("FedAvg, MLP, 2 classes per node", mlp, new StrategyConfig.FedAvg(), Split.shards(2), nodes, rounds, FaultPlan.none()));
       }
@@ -112,6 +151,10 @@ public final class AccuracyBenchmark {
 
   record Named(String name, StrategyConfig config) {}
 
+  private static String epochs(int n) {
+    return n + (n == 1 ? " local epoch" : " local epochs");
+  }
+
   static String render(List<Run> main, List<Run> contrast, int nodes, Split split, TrainingConfig training, int engines, long seconds, String args) {
     var md = new StringBuilder();
     md.append("# Accuracy: FedAvg, FedProx and FedAdam on Fashion-MNIST\n\n");
@@ -120,7 +163,7 @@ public final class AccuracyBenchmark {
     md.append("Simulator (`fedgrid sim`'s code path: the gateway's round driver and strategies over the in-memory fleet), ").append(nodes)
         .append(" nodes, all of them in every round, training shared by ").append(engines).append(" DJL engine(s). ");
     md.append("Training images split with ").append(split).append(" (seed ").append(FashionMnistSim.SEED).append("). ");
-    md.append("Local training per round: ").append(training.epochs()).append(" epoch(s), batch ").append(training.batchSize()).append(", SGD lr ")
+    md.append("Local training per round (unless the run's label says otherwise): ").append(epochs(training.epochs())).append(", batch ").append(training.batchSize()).append(", SGD lr ")
         .append(training.learningRate()).append(", momentum ").append(training.momentum()).append(". Pixels scaled by 1/255. ");
     md.append("MLP: 784-128-10 (`mlp:128`); CNN: the `cnn` preset (conv 32 3×3, max-pool, conv 64 3×3, max-pool, dense 128, dense 10). ");
     md.append("Accuracy: the global model after each round on all 10,000 test images.\n\n");

@@ -26,8 +26,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * read-only baseline.
  *
  * <p>Usage, from the repository root: {@code java --add-modules jdk.incubator.vector -cp
- * fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.AggregationReport [report.md]}; the report
- * goes to {@code fedgrid-bench/target/reports/aggregation.md} unless a path is given.
+ * fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.AggregationReport [report.md] [--quick]}; the
+ * report goes to {@code fedgrid-bench/target/reports/aggregation.md} unless a path is given. {@code
+ * --quick} is a smoke run for {@link Suite} (1 fork, 1 warm-up and 1 measured iteration, 1 Mi floats
+ * only; about 20 s).
  */
 public final class AggregationReport {
   private static final String DEFAULT_OUTPUT = "fedgrid-bench/target/reports/aggregation.md";
@@ -42,16 +44,22 @@ public final class AggregationReport {
   }
 
   public static void main(String[] args) throws RunnerException, IOException {
-    Path output = Path.of(args.length > 0 ? args[0] : DEFAULT_OUTPUT);
-    Options options =
+    Path output = Path.of(DEFAULT_OUTPUT);
+    boolean quick = false;
+    for (String arg : args) {
+      if (arg.equals("--quick")) quick = true;
+      else output = Path.of(arg);
+    }
+    var builder =
         new OptionsBuilder()
             .include(AggregationBenchmark.class.getName() + "\\.")
-            .forks(2)
-            .warmupIterations(2)
+            .forks(quick ? 1 : 2)
+            .warmupIterations(quick ? 1 : 2)
             .warmupTime(TimeValue.seconds(1))
-            .measurementIterations(3)
-            .measurementTime(TimeValue.seconds(1))
-            .build();
+            .measurementIterations(quick ? 1 : 3)
+            .measurementTime(TimeValue.seconds(1));
+    if (quick) builder.param("size", "1048576");
+    Options options = builder.build();
     Collection<RunResult> results = new Runner(options).run();
 
     var rows = new ArrayList<Row>();
@@ -66,21 +74,22 @@ public final class AggregationReport {
     }
     List<String> order = List.of("readBaseline", "foldVector", "foldPlain", "roundVector", "roundPlain");
     rows.sort(Comparator.comparingInt(Row::size).thenComparing(r -> order.indexOf(r.benchmark())));
-    String report = render(rows);
+    String report = render(rows, quick);
     Files.createDirectories(output.toAbsolutePath().getParent());
     Files.writeString(output, report);
     System.out.println(report);
     System.out.println("Report written to " + output.toAbsolutePath());
   }
 
-  static String render(List<Row> rows) {
+  static String render(List<Row> rows, boolean quick) {
     var md = new StringBuilder();
     md.append("# Aggregation kernel\n\n");
     md.append("Measured ").append(ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE)).append(" (UTC) by `dev.fedgrid.bench.AggregationReport`.\n\n");
     md.append("## Machine\n\n");
     md.append("| | |\n|---|---|\n");
     md.append(Machine.tableRows());
-    md.append("| JMH schedule | 2 forks x (2 warm-up + 3 measured iterations of 1 s), forks run with `--add-modules=jdk.incubator.vector -Xmx4g` |\n\n");
+    md.append(quick ? "| JMH schedule | **quick smoke run** (`--quick`): 1 fork x (1 warm-up + 1 measured iteration of 1 s), 1 Mi floats only |\n\n"
+        : "| JMH schedule | 2 forks x (2 warm-up + 3 measured iterations of 1 s), forks run with `--add-modules=jdk.incubator.vector -Xmx4g` |\n\n");
     md.append("## Results\n\n");
     md.append("Every operation consumes ").append(AggregationBenchmark.UPDATES).append(" updates. *fold*: the updates are added to a `WeightedSum` that lives across ");
     md.append("operations (the steady state of a round with many nodes). *round*: a new `WeightedSum`, the adds and `mean()`, which also allocates ");

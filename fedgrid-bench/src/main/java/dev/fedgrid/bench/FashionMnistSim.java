@@ -104,7 +104,7 @@ final class FashionMnistSim {
         case IID -> "IID";
         case DIRICHLET -> "Dirichlet α = " + alpha;
         case SHARDS -> "shards, " + shards + " classes per node";
-        case QUANTITY_SKEW -> "quantity skew";
+        case QUANTITY_SKEW -> "quantity skew α = " + alpha;
       };
     }
   }
@@ -142,6 +142,15 @@ final class FashionMnistSim {
    * @param faults the Byzantine nodes and their attack, or {@link FaultPlan#none()}
    */
   Run run(String label, ModelSpec model, StrategyConfig strategy, Split split, int nodes, int rounds, FaultPlan faults) throws InterruptedException {
+    return run(label, model, strategy, split, nodes, rounds, faults, training);
+  }
+
+  /**
+   * As {@link #run(String, ModelSpec, StrategyConfig, Split, int, int, FaultPlan)}, with another
+   * local training than the one this simulation was loaded with.
+   */
+  Run run(String label, ModelSpec model, StrategyConfig strategy, Split split, int nodes, int rounds, FaultPlan faults, TrainingConfig training)
+      throws InterruptedException {
     System.err.println("== " + label);
     var spec = new JobSpec("fashion-mnist sim", List.of("fashion-mnist"), model, training, strategy, rounds, nodes, 600, false, PIXELS, null, 1.0);
     Simulation sim = CsvSimulation.of(spec, data, split.kind(), split.alpha(), split.shards(), 0, nodes, faults, engine, 0, SEED);

@@ -81,9 +81,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * same in both rounds, is not counted.
  *
  * <p>Usage, from the repository root: {@code java --add-modules jdk.incubator.vector -Xmx8g -cp
- * fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.SecAggReport [report.md] [--no-jmh]}; the
+ * fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.SecAggReport [report.md] [--no-jmh] [--quick]}; the
  * report goes to {@code fedgrid-bench/target/reports/secagg.md} unless a path is given. About six
- * minutes on two cores.
+ * minutes on two cores. {@code --quick} is a smoke run of under a minute for {@link Suite}: n = 100
+ * and d = 10,000 only, the complete graph at n = 20, without the mask benchmark.
  */
 public final class SecAggReport {
   private static final String DEFAULT_OUTPUT = "fedgrid-bench/target/reports/secagg.md";
@@ -140,25 +141,30 @@ public final class SecAggReport {
   public static void main(String[] args) throws IOException, RunnerException {
     Path output = Path.of(DEFAULT_OUTPUT);
     boolean jmh = true;
+    boolean quick = false;
     for (String arg : args) {
       if (arg.equals("--no-jmh")) jmh = false;
+      else if (arg.equals("--quick")) quick = true;
       else output = Path.of(arg);
     }
+    if (quick) jmh = false;
     long started = System.nanoTime();
     List<MaskRow> masks = jmh ? maskThroughput() : List.of();
     List<Row> rows = new ArrayList<>();
     SecureRandom random = new SecureRandom();
-    for (int n : new int[] {100, 500}) {
-      for (int d : new int[] {100_000, 1_000_000}) {
+    int completeLength = quick ? 10_000 : 100_000;
+    for (int n : quick ? new int[] {100} : new int[] {100, 500}) {
+      for (int d : quick ? new int[] {completeLength} : new int[] {100_000, 1_000_000}) {
         float[][] inputs = inputs(n, d, 2026L * n + d);
         for (int drop : new int[] {0, 10}) rows.add(measure(new Shape(n, d, drop, 0), inputs, random));
       }
     }
     // The complete graph of Bonawitz et al. 2017, at the largest n that Shamir over GF(2^8) and this run's time allow.
-    float[][] inputs = inputs(100, 100_000, 2026L * 100 + 100_000);
+    int completeClients = quick ? 20 : 100;
+    float[][] inputs = inputs(completeClients, completeLength, 2026L * completeClients + completeLength);
     List<Row> complete = new ArrayList<>();
-    for (int drop : new int[] {0, 10}) complete.add(measure(new Shape(100, 100_000, drop, 99), inputs, random));
-    String report = render(rows, complete, masks, (System.nanoTime() - started) / 1e9);
+    for (int drop : new int[] {0, 10}) complete.add(measure(new Shape(completeClients, completeLength, drop, completeClients - 1), inputs, random));
+    String report = render(rows, complete, masks, (System.nanoTime() - started) / 1e9, quick);
     Files.createDirectories(output.toAbsolutePath().getParent());
     Files.writeString(output, report);
     System.out.println(report);
@@ -424,12 +430,14 @@ public final class SecAggReport {
     return rows;
   }
 
-  static String render(List<Row> rows, List<Row> complete, List<MaskRow> masks, double seconds) {
+  static String render(List<Row> rows, List<Row> complete, List<MaskRow> masks, double seconds, boolean quick) {
     var md = new StringBuilder();
     md.append("# Secure aggregation (SecAgg+)\n\n");
     md.append("Measured ").append(ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE));
     md.append(" (UTC) by `dev.fedgrid.bench.SecAggReport` in ").append(fmt("%.0f", seconds)).append(" s, with\n\n");
-    md.append("```sh\njava --add-modules jdk.incubator.vector -Xmx8g -cp fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.SecAggReport\n```\n\n");
+    md.append("```sh\njava --add-modules jdk.incubator.vector -Xmx8g -cp fedgrid-bench/target/benchmarks.jar dev.fedgrid.bench.SecAggReport")
+        .append(quick ? " --quick" : "").append("\n```\n\n");
+    if (quick) md.append("**Quick smoke run** (`--quick`): n = 100 and d = 10,000 only, the complete graph at n = 20, no mask benchmark. Not for comparison with the full report.\n\n");
     md.append("## Machine\n\n| | |\n|---|---|\n").append(Machine.tableRows());
     md.append("| heap | ").append(Runtime.getRuntime().maxMemory() / (1 << 20)).append(" MiB max |\n");
     md.append("| threads | one thread drives every client and the server; the JVM's GC and JIT threads run beside it |\n\n");
@@ -470,7 +478,7 @@ public final class SecAggReport {
 
     md.append("## Mask expansion\n\n");
     if (masks.isEmpty()) {
-      md.append("Not run (`--no-jmh`).\n\n");
+      md.append(quick ? "Not run (`--quick`).\n\n" : "Not run (`--no-jmh`).\n\n");
     } else {
       md.append("JMH (`SecAggMaskBenchmark`, 1 fork, 8 warm-up and 5 measured iterations of 1 s, single-threaded): one mask of d + 1 words at ");
       md.append("the 32-bit modulus, 4 (d + 1) keystream bytes per operation; GB/s = keystream bytes per second (10^9). ");

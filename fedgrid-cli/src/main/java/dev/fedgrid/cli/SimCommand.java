@@ -83,7 +83,7 @@ final class SimCommand implements Callable<Integer> {
   Integer perRound;
 
   @Option(names = "--partition", paramLabel = "SPLIT", defaultValue = "iid",
-      description = "How training rows are split: iid, dirichlet:ALPHA (label skew), shards:K (K label-sorted shards per node) or quantity (log-normal node sizes). With more nodes than rows each node draws its rows lazily from the seed. Default: ${DEFAULT-VALUE}.")
+      description = "How training rows are split: iid, dirichlet:ALPHA (label skew), shards:K (K label-sorted shards per node) or quantity[:ALPHA] (quantity skew: node sizes from a Dirichlet(ALPHA) draw, IID rows; smaller ALPHA, more skew; default ALPHA " + Split.QUANTITY_ALPHA + "). With more nodes than rows each node draws its rows lazily from the seed. Default: ${DEFAULT-VALUE}.")
   String partition;
 
   @Option(names = "--rows-per-node", paramLabel = "N", defaultValue = "16",
@@ -295,21 +295,29 @@ final class SimCommand implements Callable<Integer> {
 
   /** A parsed {@code --partition}. */
   record Split(Population.Split kind, double alpha, int shards) {
+    /**
+     * The quantity-skew alpha of a bare {@code quantity}: node sizes with a coefficient of variation
+     * of 1/sqrt(0.5) = 1.41, close to the 1.31 of the log-normal sizes (sigma 1) that {@code
+     * quantity} gave before it took an alpha.
+     */
+    static final double QUANTITY_ALPHA = 0.5;
+
     static Split parse(CommandLine cl, String text) {
       String[] parts = text.strip().toLowerCase(Locale.ROOT).split(":", 2);
       try {
         Split s = switch (parts[0]) {
           case "iid" -> parts.length == 1 ? new Split(Population.Split.IID, 0, 0) : null;
-          case "quantity", "quantity-skew" -> parts.length == 1 ? new Split(Population.Split.QUANTITY_SKEW, 0, 0) : null;
+          case "quantity", "quantity-skew" -> new Split(Population.Split.QUANTITY_SKEW, parts.length == 1 ? QUANTITY_ALPHA : Double.parseDouble(parts[1]), 0);
           case "dirichlet" -> new Split(Population.Split.DIRICHLET, Double.parseDouble(parts[1]), 0);
           case "shards" -> new Split(Population.Split.SHARDS, 0, Integer.parseInt(parts[1]));
           default -> null;
         };
-        if (s != null && (s.kind != Population.Split.DIRICHLET || s.alpha > 0) && (s.kind != Population.Split.SHARDS || s.shards > 0)) return s;
+        if (s != null && (!s.kind.takesAlpha() || (s.alpha > 0 && Double.isFinite(s.alpha))) && (s.kind != Population.Split.SHARDS || s.shards > 0)) return s;
       } catch (RuntimeException e) {
         // reported below
       }
-      throw new ParameterException(cl, "--partition is iid, dirichlet:ALPHA (e.g. dirichlet:0.5), shards:K (e.g. shards:2) or quantity, not '" + text + "'");
+      throw new ParameterException(cl, "--partition is iid, dirichlet:ALPHA (e.g. dirichlet:0.5), shards:K (e.g. shards:2) or quantity[:ALPHA] (e.g. quantity:0.5),"
+          + " with ALPHA a finite number above 0 and K a whole number above 0, not '" + text + "'");
     }
 
     String describe() {
@@ -317,7 +325,7 @@ final class SimCommand implements Callable<Integer> {
         case IID -> "IID";
         case DIRICHLET -> "label skew, Dirichlet α = " + alpha;
         case SHARDS -> shards + " label shards per node";
-        case QUANTITY_SKEW -> "quantity skew, log-normal sizes";
+        case QUANTITY_SKEW -> "quantity skew, Dirichlet α = " + alpha + " over node sizes";
       };
     }
   }

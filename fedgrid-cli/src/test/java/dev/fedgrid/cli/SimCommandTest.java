@@ -55,10 +55,23 @@ class SimCommandTest {
   }
 
   @Test
+  void quantitySkewTakesAnAlpha() throws Exception {
+    CliHelpTest.Run r = CliHelpTest.run("sim", "--data", DATA, "--label", "benign", "--model", "logistic", "--nodes", "10", "--rounds", "1",
+        "--min-nodes", "1", "--engines", "1", "--partition", "quantity:0.2", "--out", dir.toString());
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("quantity skew, Dirichlet α = 0.2 over node sizes");
+    assertThat(Files.readString(dir.resolve("results.json"))).contains("quantity skew, Dirichlet α = 0.2 over node sizes");
+  }
+
+  @Test
   void conflictingOptionsAreUsageErrors() {
     String[] base = {"sim", "--data", DATA, "--label", "benign", "--model", "logistic", "--nodes", "10", "--out", dir.toString()};
     assertThat(run(base, "--per-round", "5", "--sample-fraction", "0.5").err()).contains("--per-round or --sample-fraction, not both");
     assertThat(run(base, "--partition", "zipf").err()).contains("--partition is iid, dirichlet:ALPHA");
+    for (String bad : new String[] {"quantity:0", "quantity:-1", "quantity:NaN", "quantity:Infinity", "quantity:lots", "dirichlet:0"}) {
+      assertThat(run(base, "--partition", bad).err()).contains("quantity[:ALPHA]", "ALPHA a finite number above 0", "not '" + bad + "'");
+    }
     assertThat(run(base, "--tolerate", "1").err()).contains("--tolerate applies to krum");
     assertThat(run(base, "--attack", "bribe").err()).contains("unknown attack");
     assertThat(run(base, "--mu", "0.1").err()).contains("--mu applies only to --strategy fedprox");

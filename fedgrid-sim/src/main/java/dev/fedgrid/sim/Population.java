@@ -14,13 +14,24 @@ import java.util.SplittableRandom;
  * share rows (each draws {@code rowsPerNode} of them, with replacement across nodes).
  *
  * <p>Splits: IID; Dirichlet(alpha) label skew (Hsu et al. 2019); pathological shards of one or two
- * labels each (McMahan et al. 2017); quantity skew, log-normal node sizes (sigma 1) with IID rows.
+ * labels each (McMahan et al. 2017); quantity skew with IID rows, the nodes' shares of the rows
+ * drawn from Dirichlet(alpha) over the nodes (Li et al. 2022, "Federated Learning on Non-IID Data
+ * Silos: An Experimental Study"): each node's weight is Gamma(alpha, 1), so its size has coefficient
+ * of variation 1/sqrt(alpha), and a smaller alpha gives more skew. A split population gives every
+ * node at least one row and divides the rest in proportion to the weights; a lazy one gives node
+ * {@code i} {@code max(1, round(rowsPerNode * w_i / alpha))} rows (the shares a split gives as
+ * the number of nodes grows, mean {@code rowsPerNode}), at most as many as the data set has.
  *
  * <p>Immutable and thread-safe.
  */
 public final class Population {
   public enum Split {
     IID, DIRICHLET, SHARDS, QUANTITY_SKEW;
+
+    /** Whether the split takes an alpha (Dirichlet label or quantity skew). */
+    public boolean takesAlpha() {
+      return this == DIRICHLET || this == QUANTITY_SKEW;
+    }
 
     public static Split parse(String text) {
       return switch (text.strip().toLowerCase(Locale.ROOT).replace('_', '-')) {
@@ -47,10 +58,17 @@ public final class Population {
   /**
    * @param size the number of virtual nodes
    * @param labels each training row's class (any ints for regression: they only steer label skew)
+   * @param alpha the concentration of Dirichlet label skew and of quantity skew (finite, above 0);
+   *     ignored by the other splits
    * @param rowsPerNode rows each node draws in a lazy population (the mean for quantity skew)
+   * @throws IllegalArgumentException if {@code size} is below 1 or the split needs an alpha and
+   *     {@code alpha} is not finite and above 0
    */
   public Population(int size, Split split, double alpha, int shardsPerNode, int rowsPerNode, int[] labels, long seed) {
     if (size < 1) throw new IllegalArgumentException("a population needs at least one node");
+    if (split.takesAlpha() && !(alpha > 0 && Double.isFinite(alpha))) {
+      throw new IllegalArgumentException("the " + split.name().toLowerCase(Locale.ROOT).replace('_', '-') + " alpha must be finite and greater than 0, got " + alpha);
+    }
     this.size = size;
     this.split = split;
     this.alpha = alpha;
@@ -63,7 +81,7 @@ public final class Population {
         case IID -> Partitioners.iid(labels.length, size, seed);
         case DIRICHLET -> Partitioners.dirichlet(labels, size, alpha, seed);
         case SHARDS -> Partitioners.shards(labels, size, shardsPerNode, seed);
-        case QUANTITY_SKEW -> quantitySkew(labels.length, size, seed);
+        case QUANTITY_SKEW -> quantitySkew(labels.length, size, alpha, seed);
       };
       byClass = null;
       sortedByLabel = null;
@@ -94,7 +112,7 @@ public final class Population {
     var r = new SplittableRandom(Seeds.mix(seed, node, 7));
     return switch (split) {
       case IID -> draw(r, rowsPerNode);
-      case QUANTITY_SKEW -> draw(r, Math.max(1, (int) Math.round(rowsPerNode * Math.exp(gaussian(r) - 0.5))));
+      case QUANTITY_SKEW -> draw(r, (int) Math.max(1, Math.min(labels.length, Math.round(rowsPerNode * gamma(r, alpha) / alpha))));
       case DIRICHLET -> dirichletRows(r);
       case SHARDS -> shardRows(r);
     };
@@ -132,11 +150,18 @@ public final class Population {
     return out;
   }
 
-  private static List<int[]> quantitySkew(int rows, int parts, long seed) {
+  /**
+   * Every node one row, the other {@code rows - parts} in proportion to Gamma(alpha) weights (a
+   * Dirichlet draw), cut from one shuffle.
+   */
+  private static List<int[]> quantitySkew(int rows, int parts, double alpha, long seed) {
     var r = new SplittableRandom(seed);
     double[] w = new double[parts];
     double sum = 0;
-    for (int i = 0; i < parts; i++) sum += w[i] = Math.exp(gaussian(r));
+    // in logs, scaled by the largest: for small alpha a Gamma draw can underflow to 0 in every node
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < parts; i++) max = Math.max(max, w[i] = logGamma(r, alpha));
+    for (int i = 0; i < parts; i++) sum += w[i] = Math.exp(w[i] - max);
     int[] sizes = new int[parts];
     int given = 0;
     for (int i = 0; i < parts; i++) given += sizes[i] = 1 + (int) Math.floor((rows - parts) * w[i] / sum);
@@ -164,6 +189,12 @@ public final class Population {
     return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
   }
 
+  /** The log of a Gamma(shape, 1) draw, with the boost for shape below 1 taken in logs so that it cannot underflow. */
+  private static double logGamma(SplittableRandom r, double shape) {
+    if (shape < 1) return logGamma(r, shape + 1) + Math.log(1 - r.nextDouble()) / shape;
+    return Math.log(gamma(r, shape));
+  }
+
   /** Gamma(shape, 1) by Marsaglia and Tsang (2000), with the boost for shape below 1. */
   private static double gamma(SplittableRandom r, double shape) {
     if (shape < 1) return gamma(r, shape + 1) * Math.pow(r.nextDouble(), 1 / shape);
@@ -179,7 +210,7 @@ public final class Population {
 
   @Override
   public String toString() {
-    return size + " nodes, " + split.name().toLowerCase(Locale.ROOT).replace('_', '-') + (split == Split.DIRICHLET ? " (alpha " + alpha + ")" : "")
+    return size + " nodes, " + split.name().toLowerCase(Locale.ROOT).replace('_', '-') + (split.takesAlpha() ? " (alpha " + alpha + ")" : "")
         + (lazy() ? ", derived lazily (" + rowsPerNode + " rows per node)" : "");
   }
 }

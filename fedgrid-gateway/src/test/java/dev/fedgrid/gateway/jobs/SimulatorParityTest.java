@@ -49,9 +49,21 @@ import org.junit.jupiter.api.io.TempDir;
  * exact, so the aggregate does not depend on the order in which updates arrive, which the two
  * transports cannot be made to share (see {@link dev.fedgrid.core.round.RoundDriver}). The server
  * optimizer of FedAvgM then works on that exact mean.
+ *
+ * <p>With Poisson sampling (q < 1) the two sides draw the participants from one seeded generator
+ * each, injected in the same place ({@link Coordinator#samplingSource} on the gateway, the
+ * simulation's seed in the simulator), over the eligible nodes in the same order (registration
+ * order on the gateway, index order in the simulator). The test picks a seed whose draws give only
+ * 1, 2 or 4 participants per round: equally weighted means of 1, 2 or 4 dyadic values are exact in
+ * float whatever the order of arrival, so bit-identical parameters then show that both sides
+ * sampled the same nodes and aggregated them with the same code.
  */
 class SimulatorParityTest {
   private static final float[] STEPS = {0.25f, 0.5f, -0.75f, 1.0f};
+  /** Eight nodes for the sampled rounds, every value distinct so that a different sample gives a different mean. */
+  private static final float[] SAMPLED_STEPS = {0.25f, 0.5f, -0.75f, 1.0f, 0.125f, -0.5f, 1.5f, -0.25f};
+  private static final double Q = 0.5;
+  private static final int SAMPLED_ROUNDS = 4;
   private static final long ROWS = 80;
 
   @TempDir Path dir;
@@ -60,21 +72,57 @@ class SimulatorParityTest {
   void theSimulatorAndTheGatewayGiveIdenticalAggregates() throws Exception {
     for (StrategyConfig strategy : List.of(new StrategyConfig.FedAvg(), new StrategyConfig.FedAvgM(1.0, 0.5))) {
       var spec = new JobSpec("parity", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), strategy, 3, 4, 10, true);
-      Parameters gateway = viaGateway(spec, dir.resolve(strategy.name()));
-      Simulation sim = new Simulation(spec, spec.model().parameterLayout(List.of(2)), STEPS.length, new Steps(), FaultPlan.none(), 42);
+      Parameters gateway = viaGateway(spec, dir.resolve(strategy.name()), STEPS, null).parameters();
+      Simulation sim = new Simulation(spec, spec.model().parameterLayout(List.of(2)), STEPS.length, new Steps(STEPS), FaultPlan.none(), 42);
       var rounds = sim.run(r -> {});
       assertThat(rounds).hasSize(3).allSatisfy(r -> assertThat(r.updates()).isEqualTo(4));
       assertThat(sim.parameters()).as(strategy.name()).isEqualTo(gateway);
     }
   }
 
-  /** The simulator's nodes: node i sends STEPS[i] everywhere. */
-  private static final class Steps implements NodeWork {
+  @Test
+  void withPoissonSamplingTheSameSeedDrawsTheSameNodesAndGivesIdenticalAggregates() throws Exception {
+    long seed = seedWithExactSamples();
+    for (StrategyConfig strategy : List.of(new StrategyConfig.FedAvg(), new StrategyConfig.FedAvgM(1.0, 0.5))) {
+      var spec = new JobSpec("parity", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), strategy, SAMPLED_ROUNDS, 1, 10, true,
+          null, null, Q);
+      GatewayRun gateway = viaGateway(spec, dir.resolve("sampled-" + strategy.name()), SAMPLED_STEPS, seed);
+      Simulation sim = new Simulation(spec, spec.model().parameterLayout(List.of(2)), SAMPLED_STEPS.length, new Steps(SAMPLED_STEPS), FaultPlan.none(), seed);
+      var simulated = new ArrayList<Set<Integer>>();
+      var rounds = sim.run(r -> simulated.add(new java.util.TreeSet<>(r.contributions().keySet().stream().map(dev.fedgrid.sim.VirtualNodes::index).toList())));
+
+      assertThat(rounds).hasSize(SAMPLED_ROUNDS).allSatisfy(r -> assertThat(r.outcome()).isEqualTo("completed"));
+      assertThat(simulated).as("participants per round, %s", strategy.name()).isEqualTo(gateway.participants());
+      assertThat(simulated).as("the sample varies and is never everyone").extracting(Set::size).contains(1, 2, 4).doesNotContain(SAMPLED_STEPS.length);
+      assertThat(sim.parameters()).as(strategy.name()).isEqualTo(gateway.parameters());
+    }
+  }
+
+  /**
+   * The first seed whose {@value #SAMPLED_ROUNDS} Poisson draws over the eight nodes take 1, 2 and
+   * 4 nodes (each size at least once), drawn with the round driver's own {@link
+   * dev.fedgrid.core.dp.PoissonSampling} from one generator as both sides do.
+   */
+  private static long seedWithExactSamples() {
+    List<Integer> nodes = java.util.stream.IntStream.range(0, SAMPLED_STEPS.length).boxed().toList();
+    for (long seed = 1; ; seed++) {
+      var random = new java.util.SplittableRandom(seed);
+      var sizes = new ArrayList<Integer>();
+      for (int r = 0; r < SAMPLED_ROUNDS; r++) sizes.add(dev.fedgrid.core.dp.PoissonSampling.sample(nodes, Q, random).size());
+      if (List.of(1, 2, 4).containsAll(sizes) && sizes.containsAll(List.of(1, 2, 4))) return seed;
+    }
+  }
+
+  /** The gateway's final parameters and, per round, the indices (registration order) of the nodes that took part. */
+  private record GatewayRun(Parameters parameters, List<Set<Integer>> participants) {}
+
+  /** The simulator's nodes: node i sends steps[i] everywhere. */
+  private record Steps(float[] steps) implements NodeWork {
     @Override
     public FitResult fit(int node, RoundTask task) {
       float[] next = new float[task.start().values().length];
-      java.util.Arrays.fill(next, STEPS[node]);
-      return new FitResult(new Parameters(task.start().layout(), next), ROWS, Map.of("loss", 1.0 / STEPS[node]));
+      java.util.Arrays.fill(next, steps[node]);
+      return new FitResult(new Parameters(task.start().layout(), next), ROWS, Map.of("loss", 1.0 / steps[node]));
     }
 
     @Override
@@ -114,21 +162,30 @@ class SimulatorParityTest {
         ROWS, ROWS / 10, List.of("health"), Visibility.PRIVATE);
   }
 
-  private static Parameters viaGateway(JobSpec spec, Path where) throws Exception {
+  /**
+   * Runs {@code spec} on a real coordinator with one node per step, registered in order.
+   *
+   * @param samplerSeed the seed of the coordinator's sampling generator, or {@code null} to keep its
+   *     SecureRandom
+   */
+  private static GatewayRun viaGateway(JobSpec spec, Path where, float[] steps, Long samplerSeed) throws Exception {
     java.nio.file.Files.createDirectories(where);
     var store = SqlStateStore.sqlite(where.resolve("gateway.db"));
     var audit = new AuditLog(store.database(), Clock.systemUTC());
     var options = new CoordinatorOptions(Duration.ofMillis(200), Duration.ofMillis(1500), Duration.ofMillis(500), Duration.ofMillis(50));
     var coordinator = new Coordinator(store, audit, Clock.systemUTC(), options);
+    if (samplerSeed != null) coordinator.samplingSource(new java.util.SplittableRandom(samplerSeed));
     coordinator.start();
+    var order = new java.util.HashMap<dev.fedgrid.api.NodeId, Integer>();
     var nodes = new ArrayList<Thread>();
     try {
       Principal operator = new Principal(UserId.random(), "ops", "administrator", Set.of(Permission.MANAGE_INFRASTRUCTURE));
-      for (int i = 0; i < STEPS.length; i++) {
+      for (int i = 0; i < steps.length; i++) {
         String token = new JoinTokens(store.database(), audit, Clock.systemUTC()).issue(operator, Optional.of("n" + i), Duration.ofHours(1)).token();
         var registration = coordinator.register(new NodeHello(Optional.empty(), Optional.empty(), "n" + i, 2, 1024, "test",
             List.of(metadata()), Optional.of(token)));
-        float step = STEPS[i];
+        order.put(registration.nodeId(), i);
+        float step = steps[i];
         nodes.add(Thread.ofVirtual().start(() -> serve(coordinator, registration.nodeId(), step)));
       }
       Principal ana = new Principal(UserId.random(), "ana", "data-scientist", Set.of(Permission.MAKE_DATA_REQUESTS));
@@ -139,8 +196,11 @@ class SimulatorParityTest {
         Thread.sleep(10);
       }
       assertThat(coordinator.job(job.id()).state()).isEqualTo(JobState.COMPLETED);
-      assertThat(coordinator.rounds(ana, job.id())).allSatisfy(r -> assertThat(r.contributions()).hasSize(4).containsValues(ROWS));
-      return store.latestCheckpoint(job.id()).orElseThrow().parameters();
+      var rounds = coordinator.rounds(ana, job.id());
+      assertThat(rounds).hasSize(spec.rounds()).allSatisfy(r -> assertThat(r.contributions()).hasSize(r.nodes().size()).containsValues(ROWS));
+      if (spec.sampleFraction() == 1) assertThat(rounds).allSatisfy(r -> assertThat(r.nodes()).hasSize(steps.length));
+      List<Set<Integer>> participants = rounds.stream().map(r -> (Set<Integer>) new java.util.TreeSet<>(r.nodes().stream().map(order::get).toList())).toList();
+      return new GatewayRun(store.latestCheckpoint(job.id()).orElseThrow().parameters(), participants);
     } finally {
       nodes.forEach(Thread::interrupt);
       coordinator.close();
