@@ -115,8 +115,25 @@ async function renderActivity(main, id, { signal, navigate }) {
     const views = await Promise.all(shown.map(b => api(`${path}/batches/${encodeURIComponent(b.id)}`, { signal })));
     return views.map(batchView);
   });
-  if (requestor && open) fill(editor, await scriptEditor(a, path, { signal, navigate, batches, loadLogs }));
+  if (requestor && open) fill(editor, await scriptEditor(a, path, { signal, navigate, batches }));
   await Promise.all([loadBatches(), loadLogs()]);
+  // a script still queued or running (submitted elsewhere, or before a reload) is followed here
+  // too, without holding up the page: a script a restarted node dropped stays running until the
+  // activity is terminated
+  const newest = a.batches?.at(-1);
+  if (newest && OPEN.has(newest.state)) {
+    const status = document.getElementById('script-status') ?? notes;
+    (async () => {
+      try {
+        await follow(path, await api(`${path}/batches/${encodeURIComponent(newest.id)}`, { signal }), { signal, batches, status });
+        if (signal.aborted) return;
+        lastOutcome = status.firstChild;
+        navigate(location.hash);
+      } catch (e) {
+        if (e?.name !== 'AbortError') fill(status, errorBox(e, `follow script ${newest.id}`));
+      }
+    })();
+  }
 }
 
 async function logTable(path, signal) {
@@ -173,7 +190,7 @@ function resultData(data) {
  * dataset of the agreement's node where the caller can see one), submitted through exec; the batch
  * is then polled and redrawn as each result arrives, and the page reloads once it has finished.
  */
-async function scriptEditor(a, path, { signal, navigate, batches, loadLogs }) {
+async function scriptEditor(a, path, { signal, navigate, batches }) {
   const dataset = await nodeDataset(a.node, signal);
   const example = [
     { deploy: { model: { layers: [{ type: 'dense', units: 1 }], loss: 'binary_cross_entropy' }, dataset: dataset ?? 'ds_…', parameters: 'initial', seed: 42 } },
@@ -197,16 +214,23 @@ async function scriptEditor(a, path, { signal, navigate, batches, loadLogs }) {
     }
     submit.disabled = true;
     fill(status, h('p', { class: 'muted' }, 'Submitting…'));
+    let queued;
     try {
-      const queued = await api(`${path}/exec`, { method: 'POST', body: { commands }, signal });
-      fill(status, h('div', { class: 'notice ok' }, `Script ${queued.id} queued for the node; results appear below as they arrive.`));
+      queued = await api(`${path}/exec`, { method: 'POST', body: { commands }, signal });
+    } catch (err) {
+      if (err?.name !== 'AbortError') fill(status, refusal(err));
+      submit.disabled = false;
+      return;
+    }
+    fill(status, h('div', { class: 'notice ok' }, `Script ${queued.id} queued for the node; results appear below as they arrive.`));
+    try {
       await follow(path, queued, { signal, batches, status });
-      await loadLogs();
+      if (signal.aborted) return;
       lastOutcome = status.firstChild;
       navigate(location.hash);
     } catch (err) {
-      if (err?.name === 'AbortError') return;
-      fill(status, refusal(err));
+      // the script was accepted; only following it failed (say, the gateway went away): reloading shows where it is
+      if (err?.name !== 'AbortError') fill(status, errorBox(err, `follow script ${queued.id} (it was queued; reload the page to see its results)`));
     } finally {
       submit.disabled = false;
     }
