@@ -15,6 +15,8 @@ const VIEWS = [
   { group: 'Market', label: 'Demands', nav: 'demands', path: /^demands$/, module: './views/market.js' },
   { group: 'Market', label: 'Agreements', nav: 'agreements', path: /^agreements$/, module: './views/market.js' },
   { path: /^agreements\/([^/]+)$/, nav: 'agreements', module: './views/market.js' },
+  { group: 'Market', label: 'Activities', nav: 'activities', path: /^activities$/, module: './views/activities.js' },
+  { path: /^activities\/([^/]+)$/, nav: 'activities', module: './views/activities.js' },
   { group: 'Market', label: 'Payments', nav: 'payments', path: /^payments$/, module: './views/payments.js' },
   { group: 'Governance', label: 'Requests', nav: 'requests', path: /^requests$/, module: './views/requests.js' },
   { path: /^requests\/([^/]+)$/, nav: 'requests', module: './views/requests.js' },

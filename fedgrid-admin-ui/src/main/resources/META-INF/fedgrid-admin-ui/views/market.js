@@ -1,9 +1,10 @@
 // The compute market (docs/market.md): offers (#/offers), demands (#/demands), agreements
-// (#/agreements) and one agreement with its history, its payment documents and the actions the
-// caller may take (#/agreements/agr_…). Which button shows follows the API's table of who may do
-// what: the requestor is the user who owns the agreement's job (and may make data requests), the
-// provider side anyone with can_manage_infrastructure; the server still has the last word, and a
-// refusal (say, 409 AGREEMENT_STATE_CONFLICT after someone else acted first) is shown as it comes.
+// (#/agreements) and one agreement with its history, its activities (views/activities.js), its
+// payment documents and the actions the caller may take (#/agreements/agr_…). Which button shows
+// follows the API's table of who may do what: the requestor is the user who owns the agreement's
+// job (and may make data requests), the provider side anyone with can_manage_infrastructure; the
+// server still has the last word, and a refusal (say, 409 AGREEMENT_STATE_CONFLICT after someone
+// else acted first) is shown as it comes.
 import { api, session } from '../api.js';
 import { h, fill, heading, section, errorBox, badge, table, facts, time, ago, hashQuery, hashWith } from '../ui.js';
 
@@ -220,8 +221,9 @@ async function renderAgreement(main, id, { signal, navigate }) {
   const summary = h('section', { class: 'panel', id: 'agreement-summary' });
   const historyPanel = h('section', { class: 'panel', id: 'agreement-history' });
   const documents = h('section', { class: 'panel', id: 'agreement-documents' });
+  const activitiesPanel = h('section', { class: 'panel', id: 'agreement-activities' });
   fill(main, head, h('p', {}, h('a', { href: '#/agreements' }, '← all agreements')), notes, actions, summary,
-    h('h2', {}, 'History'), historyPanel, h('h2', {}, 'Debit notes and invoices'), documents);
+    h('h2', {}, 'History'), historyPanel, h('h2', {}, 'Activities'), activitiesPanel, h('h2', {}, 'Debit notes and invoices'), documents);
   const [a, names] = await Promise.all([api(`/agreements/${encodeURIComponent(id)}`, { signal }), nodeNames(signal)]);
   fill(head, heading(`Agreement ${a.id}`, stateBadge(a.state)));
   const act = actor(notes, navigate);
@@ -248,13 +250,15 @@ async function renderAgreement(main, id, { signal, navigate }) {
     { label: 'By', cell: t => t.actor },
     { label: 'Reason', cell: t => t.reason ?? '' },
   ], a.history ?? [], 'Created; nothing has happened to it since.'));
-  const { documentsTable } = await import('./payments.js');
+  const [{ documentsTable }, { agreementActivities }] = await Promise.all([import('./payments.js'), import('./activities.js')]);
+  const activitiesShown = agreementActivities(activitiesPanel, a, { signal, navigate, notes });
   await section(documents, 'Payment documents', 'list the agreement\'s debit notes and invoices', async () => {
     const [notesPage, invoicesPage] = await Promise.all([
       api('/debit-notes', { query: { agreement: a.id, limit: LIMIT }, signal }),
       api('/invoices', { query: { agreement: a.id, limit: LIMIT }, signal })]);
     return documentsTable([...invoicesPage.items, ...notesPage.items], new Map([[a.id, a]]), act, 'No debit note or invoice under this agreement yet.');
   });
+  await activitiesShown;
 }
 
 /**

@@ -40,6 +40,8 @@ class AdminAppBrowserTest {
       Map.entry("demands", "demands"),
       Map.entry("agreements", "agreements"),
       Map.entry("agreements/agr_01jx0000000000000000000000", "agreement"),
+      Map.entry("activities", "activities"),
+      Map.entry("activities/act_01jx0000000000000000000000", "activity"),
       Map.entry("payments", "payments"),
       Map.entry("requests", "requests"),
       Map.entry("budgets", "budgets"),

@@ -16,6 +16,7 @@ import dev.fedgrid.api.job.JobState;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.Optimizer;
 import dev.fedgrid.api.model.TrainingConfig;
+import dev.fedgrid.client.ActivityClient;
 import dev.fedgrid.client.AuditFilter;
 import dev.fedgrid.client.FedGridClient;
 import dev.fedgrid.client.MarketClient;
@@ -443,6 +444,107 @@ class AdminAppEndToEndTest {
     screenshot("e2e-job-cost");
   }
 
+  @Test
+  @Order(10)
+  void theDataScientistRunsAScriptInAnActivityOnARealNode() {
+    // an agreement that stays APPROVED: a market job that needs two nodes but gets one, so it waits
+    MarketClient requestor = scientist.market();
+    var training = new TrainingConfig(1, 16, Optimizer.SGD, 0.05, 0.0, 7L);
+    JobId waiting = scientist.submitJob(new JobSpec("activity host", List.of(DATASET), ModelSpec.logisticRegression(), training, null, 1, 2, 30, true)
+        .withMarket(true)).id();
+    String demand = requestor.publishDemand(demandFor(waiting)).id();
+    String agreement = confirmedAgreement(offers().get("hospital-a"), demand);
+    owner.market().approve(agreement);
+    // results come back at once, without a release request: the private dataset needs the download right too
+    DatasetInfo hosted = datasets.stream().filter(d -> d.nodeId().value().equals(requestor.agreement(agreement).node())).findFirst().orElseThrow();
+    owner.grantDataset(hosted.id(), SCIENTIST, true, true);
+    ActivityClient activities = scientist.activities();
+
+    logIn(SCIENTIST);
+    open("agreements/" + agreement);
+    waitFor(By.id("activity-create")).click();
+    wait(SLOW).until(d -> String.valueOf(d.findElement(By.id("main")).getAttribute("data-ready")).startsWith("activities/act_"));
+    String activity = driver.findElement(By.id("main")).getAttribute("data-ready").substring("activities/".length());
+    assertThat(activities.activity(activity).agreement()).isEqualTo(agreement);
+    assertThat(driver.findElement(By.id("activity-head")).getText()).contains("new");
+    WebElement script = waitFor(By.id("script-text"));
+    String example = script.getAttribute("value");
+    assertThat(example).as("the example names a dataset of the agreement's node").contains(hosted.id().value());
+
+    // a malformed command: the API's 400 names its index, and nothing is queued
+    script.clear();
+    script.sendKeys("[{\"deploy\": {\"model\": {\"layers\": [{\"type\": \"dense\", \"units\": 1}], \"loss\": \"binary_cross_entropy\"}, \"dataset\": \""
+        + hosted.id() + "\"}}, {\"start\": {}}, {\"run\": {\"kind\": \"fly\"}}]");
+    driver.findElement(By.id("script-submit")).click();
+    WebElement refused = waitFor(By.cssSelector("#script-status .error"));
+    assertThat(refused.getText()).contains("Could not run the script").contains("400 INVALID_COMMAND").contains("At command 2, field commands[2].run.kind");
+    assertThat(activities.activity(activity).batches()).as("a refused script changes nothing").isEmpty();
+
+    // the documented example, as the page offers it: deploy, start, fit, evaluate, terminate on hospital-a
+    script.clear();
+    script.sendKeys(example);
+    driver.executeScript("window.fedgridTest = { results: [] };"
+        + "new MutationObserver(() => document.querySelectorAll('#activity-batches article.batch').forEach(b => window.fedgridTest.results.push(Number(b.dataset.results))))"
+        + ".observe(document.getElementById('activity-batches'), { childList: true, subtree: true });");
+    driver.findElement(By.id("script-submit")).click();
+    awaitText(By.cssSelector("#activity-notes .notice"), " done: 5 of 5 command(s) reported");
+    @SuppressWarnings("unchecked")
+    List<Long> seen = (List<Long>) driver.executeScript("return window.fedgridTest.results");
+    assertThat(seen).as("results on the page as the node reported them").isSorted().endsWith(5L);
+
+    String batchId = activities.activity(activity).batches().getFirst().id();
+    ActivityClient.Batch batch = activities.batch(activity, batchId);
+    assertThat(batch.succeeded()).as(batch.toString()).isTrue();
+    WebElement shown = waitFor(By.cssSelector("#activity-batches article.batch[data-id='" + batchId + "']"));
+    assertThat(shown.getAttribute("data-state")).isEqualTo("done");
+    List<WebElement> rows = shown.findElements(By.cssSelector("tbody tr"));
+    assertThat(rows).hasSize(5);
+    List<String> names = List.of("deploy", "start", "run", "run", "terminate");
+    for (int i = 0; i < 5; i++) {
+      ActivityClient.Result result = batch.results().get(i);
+      List<WebElement> cells = rows.get(i).findElements(By.tagName("td"));
+      assertThat(cells.subList(0, 2)).extracting(WebElement::getText).as("row %s", i).containsExactly(String.valueOf(i), names.get(i));
+      assertThat(cells.get(3).getText()).as("row %s", i).isEqualTo("ok");
+      String row = rows.get(i).getText();
+      assertThat(row).as("row %s", i).contains(result.message());
+      for (var datum : result.data().entrySet()) {
+        if (datum.getValue() instanceof String text) assertThat(row).as("row %s", i).contains(datum.getKey() + " = " + text);
+        else assertThat(row).as("row %s", i).contains(datum.getKey() + " = ");
+      }
+    }
+    assertThat(rows.get(0).getText()).contains("parameters = 31");
+    assertThat(rows.get(2).getText()).contains("loss = ").contains("examples = " + hosted.metadata().trainRows());
+    assertThat(rows.get(3).getText()).contains("accuracy = ");
+    // the terminate command ended the activity; the page shows it so, with the filtered log
+    assertThat(activities.activity(activity).state()).isEqualTo("TERMINATED");
+    assertThat(driver.findElement(By.id("activity-head")).getText()).contains("terminated");
+    assertThat(driver.findElements(By.id("script-form"))).as("no script editor on a terminated activity").isEmpty();
+    assertThat(driver.findElement(By.id("activity-logs")).getText()).contains("deployed a model of 31 parameters for 30 features").contains("terminated");
+    driver.executeScript("arguments[0].scrollIntoView()", driver.findElement(By.id("activity-batches")));
+    screenshot("e2e-activity");
+
+    // a second activity, ended with the Terminate button and a reason
+    open("agreements/" + agreement);
+    assertThat(driver.findElement(By.id("agreement-activities")).getText()).contains(activity);
+    driver.findElement(By.id("activity-create")).click();
+    wait(SLOW).until(d -> { String r = String.valueOf(d.findElement(By.id("main")).getAttribute("data-ready")); return r.startsWith("activities/act_") && !r.endsWith(activity); });
+    String second = driver.findElement(By.id("main")).getAttribute("data-ready").substring("activities/".length());
+    driver.findElement(By.cssSelector("#activity-actions button.activity-terminate")).click();
+    var prompt = wait(SLOW).until(ExpectedConditions.alertIsPresent());
+    prompt.sendKeys("exploration done");
+    prompt.accept();
+    awaitText(By.cssSelector("#activity-notes .notice"), "Activity " + second + " terminated: exploration done.");
+    assertThat(activities.activity(second).state()).isEqualTo("TERMINATED");
+    assertThat(activities.activity(second).reason()).isEqualTo("exploration done");
+
+    open("activities?agreement=" + agreement + "&state=TERMINATED");
+    assertThat(driver.findElement(By.id("activities-list")).getText()).contains(activity).contains(second).contains(agreement);
+    open("activities?state=NEW");
+    assertThat(driver.findElement(By.id("activities-list")).getText()).doesNotContain(activity).contains("No new activities");
+    open("activities");
+    screenshot("e2e-activities");
+  }
+
   // ---- helpers ----
 
   /**
@@ -529,11 +631,11 @@ class AdminAppEndToEndTest {
     assertThat(driver.executeScript("return JSON.parse(sessionStorage.getItem('fedgrid.user')).name")).isEqualTo(user);
   }
 
-  /** Opens a view of the app and waits until it has rendered. */
+  /** Opens a view of the app (a route, perhaps with a query) and waits until it has rendered. */
   private static void open(String route) {
     driver.get(appUrl() + "#/" + route);
     driver.navigate().refresh(); // a new hash alone does not reload; a fresh page makes every view start clean
-    waitReady(route);
+    waitReady(route.contains("?") ? route.substring(0, route.indexOf('?')) : route);
   }
 
   /** Clicks the job page's Report button and returns the page the new tab shows, then closes the tab. */
