@@ -641,8 +641,12 @@ class AdminAppEndToEndTest {
   /** Clicks the job page's Report button and returns the page the new tab shows, then closes the tab. */
   private static String openReport() {
     String app = driver.getWindowHandle();
-    driver.findElement(By.id("job-report")).click();
-    assertThat(waitFor(By.id("job-report-ready")).getText()).contains("opened in a new tab");
+    // The job page redraws its action buttons as events arrive, so find the button afresh for the click.
+    wait(SLOW).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+      d.findElement(By.id("job-report")).click();
+      return true;
+    });
+    awaitText(By.id("job-report-ready"), "opened in a new tab");
     String tab = driver.getWindowHandles().stream().filter(w -> !w.equals(app)).findFirst().orElseThrow();
     driver.switchTo().window(tab);
     try {
