@@ -264,7 +264,7 @@ final class GatewayClient implements AutoCloseable {
     if (signer == null) return header;
     String kind = header.getKind() == TaskKind.TASK_KIND_FIT ? ResultStatement.Update.FIT : ResultStatement.Update.EVALUATE;
     var statement = new ResultStatement.Update(
-        header.getTaskId(), header.getJobId(), header.getRound(), kind, header.getExamples(), header.getMetricsMap(), ResultStatement.sha256(bytes));
+        header.getTaskId(), header.getJobId(), header.getRound(), kind, header.getExamples(), header.getCpuTimeUs(), header.getMetricsMap(), ResultStatement.sha256(bytes));
     return header.toBuilder().setSignature(ByteString.copyFrom(signer.sign(statement))).build();
   }
 

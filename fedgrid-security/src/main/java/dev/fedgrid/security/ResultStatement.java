@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * statements encode alike: every string is a 4-byte big-endian length and its UTF-8 bytes, every
  * integer big-endian of its width, every byte string a 4-byte length and its bytes. An update
  * encodes the domain {@value #UPDATE_DOMAIN}, then task id, job id, round (4 bytes), kind ({@code
- * fit} or {@code evaluate}), examples (8 bytes), the number of metrics (4 bytes) and each metric
+ * fit} or {@code evaluate}), examples (8 bytes), CPU time in microseconds (8 bytes), the number of metrics (4 bytes) and each metric
  * in ascending key order ({@link String#compareTo}) as its key and its value's IEEE 754 bits (8 bytes), then the SHA-256 of
  * the tensor-codec encoded parameters exactly as streamed (of zero bytes for an evaluation). A
  * failure encodes the domain {@value #FAILURE_DOMAIN}, then task id, job id, round and reason. The
@@ -46,11 +46,13 @@ public sealed interface ResultStatement permits ResultStatement.Update, ResultSt
    * @param round the round as sent
    * @param kind {@link #FIT} or {@link #EVALUATE}
    * @param examples the examples the result was computed on
+   * @param cpuTimeUs the CPU time the node reports for the task, in microseconds, as sent (it is
+   *     billed under a market agreement, so the node stands behind it too)
    * @param metrics the metrics as sent; their order does not matter
    * @param parametersSha256 SHA-256 of the encoded parameters as streamed ({@link
    *     #sha256(byte[])} of no bytes for an evaluation)
    */
-  record Update(String taskId, String jobId, int round, String kind, long examples, Map<String, Double> metrics, byte[] parametersSha256)
+  record Update(String taskId, String jobId, int round, String kind, long examples, long cpuTimeUs, Map<String, Double> metrics, byte[] parametersSha256)
       implements ResultStatement {
     /** The {@code kind} of a fit task's result. */
     public static final String FIT = "fit";
@@ -77,6 +79,7 @@ public sealed interface ResultStatement permits ResultStatement.Update, ResultSt
         out.int32(round);
         out.text(kind);
         out.int64(examples);
+        out.int64(cpuTimeUs);
         out.int32(metrics.size());
         for (var e : metrics.entrySet()) { // a TreeMap: ascending key order
           out.text(e.getKey());

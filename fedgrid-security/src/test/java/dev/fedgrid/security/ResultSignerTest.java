@@ -26,7 +26,7 @@ class ResultSignerTest {
   }
 
   private static ResultStatement.Update update(String task, long examples, Map<String, Double> metrics, byte[] parameters) {
-    return new ResultStatement.Update(task, "job_1", 3, "fit", examples, metrics, ResultStatement.sha256(parameters));
+    return new ResultStatement.Update(task, "job_1", 3, "fit", examples, 500, metrics, ResultStatement.sha256(parameters));
   }
 
   @Test
@@ -48,10 +48,11 @@ class ResultSignerTest {
 
     List<ResultStatement> changed = List.of(
         update("task_2", 100, metrics, parameters),
-        new ResultStatement.Update("task_1", "job_2", 3, "fit", 100, metrics, ResultStatement.sha256(parameters)),
-        new ResultStatement.Update("task_1", "job_1", 4, "fit", 100, metrics, ResultStatement.sha256(parameters)),
-        new ResultStatement.Update("task_1", "job_1", 3, "evaluate", 100, metrics, ResultStatement.sha256(parameters)),
+        new ResultStatement.Update("task_1", "job_2", 3, "fit", 100, 500, metrics, ResultStatement.sha256(parameters)),
+        new ResultStatement.Update("task_1", "job_1", 4, "fit", 100, 500, metrics, ResultStatement.sha256(parameters)),
+        new ResultStatement.Update("task_1", "job_1", 3, "evaluate", 100, 500, metrics, ResultStatement.sha256(parameters)),
         update("task_1", 101, metrics, parameters),
+        new ResultStatement.Update("task_1", "job_1", 3, "fit", 100, 501, metrics, ResultStatement.sha256(parameters)),
         update("task_1", 100, Map.of("loss", 0.25, "accuracy", 0.91), parameters),
         update("task_1", 100, Map.of("loss", 0.25), parameters),
         update("task_1", 100, Map.of("loss", 0.25, "accuracy", 0.9, "x", 0.0), parameters),

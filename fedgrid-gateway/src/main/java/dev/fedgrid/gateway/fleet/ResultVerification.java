@@ -45,7 +45,7 @@ final class ResultVerification {
   static Optional<ResultSignature> update(PeerCertificate peer, UpdateHeader h, TaskKind kind, Map<String, Double> metrics, byte[] parametersSha256) {
     if (peer == null) return Optional.empty();
     String wireKind = kind == TaskKind.FIT ? ResultStatement.Update.FIT : ResultStatement.Update.EVALUATE;
-    var statement = new ResultStatement.Update(h.getTaskId(), h.getJobId(), h.getRound(), wireKind, h.getExamples(), metrics, parametersSha256);
+    var statement = new ResultStatement.Update(h.getTaskId(), h.getJobId(), h.getRound(), wireKind, h.getExamples(), h.getCpuTimeUs(), metrics, parametersSha256);
     return Optional.of(verify(peer, statement, h.getSignature(), wireKind, h.getJobId(), h.getRound(), "UPDATE", "the " + wireKind + " result"));
   }
 

@@ -145,6 +145,7 @@ class SignedResultsTest {
     assertRefused(() -> a.push(header(taskA, 8, Map.of("loss", 0.5), otherParameters).toBuilder().setSignature(stolen).build(), otherParameters),
         Status.Code.PERMISSION_DENIED, "UPDATE_SIGNATURE_INVALID");
     assertRefused(() -> a.push(signedA.toBuilder().setExamples(9).build(), updateA), Status.Code.PERMISSION_DENIED, "UPDATE_SIGNATURE_INVALID");
+    assertRefused(() -> a.push(signedA.toBuilder().setCpuTimeUs(signedA.getCpuTimeUs() + 1).build(), updateA), Status.Code.PERMISSION_DENIED, "UPDATE_SIGNATURE_INVALID");
     assertRefused(() -> a.push(signedA.toBuilder().putMetrics("loss", 0.01).build(), updateA), Status.Code.PERMISSION_DENIED, "UPDATE_SIGNATURE_INVALID");
     assertRefused(() -> a.push(signedA.toBuilder().putMetrics("accuracy", 0.99).build(), updateA), Status.Code.PERMISSION_DENIED, "UPDATE_SIGNATURE_INVALID");
     assertRefused(() -> a.push(signedA.toBuilder().setRound(2).build(), updateA), Status.Code.PERMISSION_DENIED, "UPDATE_SIGNATURE_INVALID");
@@ -188,7 +189,7 @@ class SignedResultsTest {
     assertThat(fitA.details()).containsEntry("kind", "fit").containsEntry("job", job.id().value()).containsEntry("round", "1")
         .containsEntry("certificateSerial", a.serial()).containsEntry("certificateSubject", a.subject());
     byte[] signature = java.util.Base64.getDecoder().decode(fitA.details().get("signature"));
-    var statement = new ResultStatement.Update(taskA.getTaskId(), taskA.getJobId(), 1, "fit", 8, Map.of("loss", 0.5), ResultStatement.sha256(updateA));
+    var statement = new ResultStatement.Update(taskA.getTaskId(), taskA.getJobId(), 1, "fit", 8, 0, Map.of("loss", 0.5), ResultStatement.sha256(updateA));
     assertThat(ResultSigner.verify(a.tls.certificate(), statement, signature)).as("anyone holding A's certificate can re-check it").isTrue();
     assertThat(signed).filteredOn(ev -> ev.target().equals(taskB.getTaskId())).singleElement()
         .satisfies(ev -> assertThat(ev.details()).containsEntry("certificateSerial", b.serial()));
@@ -311,7 +312,7 @@ class SignedResultsTest {
     UpdateHeader sign(UpdateHeader header, byte[] parameters) {
       String kind = header.getKind() == dev.fedgrid.proto.fleet.v1.TaskKind.TASK_KIND_FIT ? "fit" : "evaluate";
       var statement = new ResultStatement.Update(header.getTaskId(), header.getJobId(), header.getRound(), kind, header.getExamples(),
-          header.getMetricsMap(), ResultStatement.sha256(parameters));
+          header.getCpuTimeUs(), header.getMetricsMap(), ResultStatement.sha256(parameters));
       return header.toBuilder().setSignature(ByteString.copyFrom(ResultSigner.of(tls).sign(statement))).build();
     }
 
