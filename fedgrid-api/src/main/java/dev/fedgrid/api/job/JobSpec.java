@@ -44,6 +44,9 @@ import java.util.regex.Pattern;
  *     to nodes with an APPROVED agreement for it, so it waits, even before its demand is published,
  *     until {@code minNodes} of them are; a job without it becomes a market job only once a demand
  *     is published for it
+ * @param secureAggregation secure aggregation (SecAgg+), so the gateway learns only the sum of each
+ *     round's updates, or {@code null} for none (the default); see {@link SecureAggregation} for the
+ *     strategies and privacy settings it works with
  */
 public record JobSpec(
     String name,
@@ -58,7 +61,8 @@ public record JobSpec(
     FeatureScaling scaling,
     DifferentialPrivacy privacy,
     Double sampleFraction,
-    Boolean market) {
+    Boolean market,
+    SecureAggregation secureAggregation) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
@@ -110,19 +114,42 @@ public record JobSpec(
     this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, null);
   }
 
+  /** A spec without secure aggregation. */
+  public JobSpec(
+      String name,
+      List<String> datasets,
+      ModelSpec model,
+      TrainingConfig training,
+      StrategyConfig strategy,
+      Integer rounds,
+      Integer minNodes,
+      Integer roundTimeoutSeconds,
+      Boolean standardize,
+      FeatureScaling scaling,
+      DifferentialPrivacy privacy,
+      Double sampleFraction,
+      Boolean market) {
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, null);
+  }
+
+  /** This spec with secure aggregation, or without it ({@code null}). */
+  public JobSpec withSecureAggregation(SecureAggregation secure) {
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, secure);
+  }
+
   /** This spec on exactly these datasets (names or ids). */
   public JobSpec withDatasets(List<String> resolved) {
-    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market);
+    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, secureAggregation);
   }
 
   /** This spec with its scaling resolved. */
   public JobSpec withScaling(FeatureScaling resolved) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market, secureAggregation);
   }
 
   /** This spec declared a market job at submission, or not. */
   public JobSpec withMarket(boolean declared) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared, secureAggregation);
   }
 
   public JobSpec {
@@ -172,6 +199,10 @@ public record JobSpec(
           Map.of("sampleFraction", sampleFraction));
     }
     if (privacy != null) checkPrivacy(privacy, strategy, minNodes, sampleFraction);
+    if (secureAggregation != null) {
+      secureAggregation.check(strategy, privacy, minNodes);
+      secureAggregation = secureAggregation.resolved(privacy);
+    }
   }
 
   /**
