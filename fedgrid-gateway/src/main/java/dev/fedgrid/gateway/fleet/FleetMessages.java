@@ -104,6 +104,7 @@ final class FleetMessages {
     if (a.localPrivacy() != null) {
       b.setLocalPrivacy(LocalPrivacy.newBuilder().setNoiseMultiplier(a.localPrivacy().noiseMultiplier()).setClipNorm(a.localPrivacy().clipNorm()));
     }
+    if (a.secAgg() != null) b.setSecagg(SecAggWire.setup(a.secAgg()));
     return b.build();
   }
 

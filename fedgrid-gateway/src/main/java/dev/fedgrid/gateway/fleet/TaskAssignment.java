@@ -9,6 +9,7 @@ import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
+import dev.fedgrid.core.secagg.SecAggAssignment;
 import java.time.Instant;
 
 /**
@@ -19,6 +20,8 @@ import java.time.Instant;
  *
  * @param localPrivacy the job's local DP settings, or {@code null} for none; always {@code null}
  *     for evaluate tasks and for central DP, which the gateway applies itself
+ * @param secAgg for a fit task under secure aggregation, the node's SecAgg+ setup; {@code null}
+ *     otherwise
  */
 public record TaskAssignment(
     TaskId id,
@@ -32,11 +35,29 @@ public record TaskAssignment(
     FeatureScaling scaling,
     ParameterLayout layout,
     Instant deadline,
-    DifferentialPrivacy localPrivacy) {
+    DifferentialPrivacy localPrivacy,
+    SecAggAssignment secAgg) {
   public TaskAssignment {
     if (localPrivacy != null && localPrivacy.mode() != PrivacyMode.LOCAL) {
       throw new IllegalArgumentException("a task carries local differential privacy only; central DP is applied by the gateway");
     }
+  }
+
+  /** A task without secure aggregation. */
+  public TaskAssignment(
+      TaskId id,
+      JobId job,
+      int round,
+      TaskKind kind,
+      DatasetId dataset,
+      ModelSpec model,
+      TrainingConfig training,
+      double proximalMu,
+      FeatureScaling scaling,
+      ParameterLayout layout,
+      Instant deadline,
+      DifferentialPrivacy localPrivacy) {
+    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, localPrivacy, null);
   }
 
   /** A task without local differential privacy. */
