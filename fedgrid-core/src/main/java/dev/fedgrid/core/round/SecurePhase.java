@@ -66,6 +66,7 @@ final class SecurePhase {
   private SecAggStage stage = SecAggStage.ADVERTISE_KEYS;
   private String abandoned;
   private boolean tooFew;
+  private int tooFewInputs;
 
   SecurePhase(SecAggServer server, RoundAggregation aggregation) {
     this.server = server;
@@ -190,6 +191,7 @@ final class SecurePhase {
             case MASKED_INPUT -> {
               if (answered.cardinality() < minNodes) {
                 tooFew = true;
+                tooFewInputs = answered.cardinality();
                 abandonLocked("SecAgg+ stage " + s + ": " + answered.cardinality() + " of " + selected + " masked inputs arrived, " + minNodes + " needed", true);
                 return null;
               }
@@ -263,11 +265,11 @@ final class SecurePhase {
     }
   }
 
-  /** How many masked inputs are in the sum (U3); valid once stage 3 closed. */
+  /** How many masked inputs arrived (U3); valid once stage 3 closed. */
   int inputs() {
     lock.lock();
     try {
-      return inSum.cardinality();
+      return tooFew ? tooFewInputs : inSum.cardinality();
     } finally {
       lock.unlock();
     }
