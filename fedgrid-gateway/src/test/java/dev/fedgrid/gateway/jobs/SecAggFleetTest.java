@@ -88,7 +88,7 @@ class SecAggFleetTest {
   void badMessagesAreRefusedAndAMessageOutOfStageOrderAbandonsTheRoundReleasingNothing() throws Exception {
     Registration a = register("a", 100);
     Registration b = register("b", 100);
-    Registration c = register("c", 100);
+    register("c", 100); // the third node: its task stays unanswered
     Job job = coordinator.submitJob(ana, spec(new StrategyConfig.FedAvg(), 3, SecureAggregation.secAggPlus()));
     TaskAssignment ta = coordinator.pollTask(a.nodeId(), Duration.ofSeconds(5)).orElseThrow();
     TaskAssignment tb = coordinator.pollTask(b.nodeId(), Duration.ofSeconds(5)).orElseThrow();
@@ -122,7 +122,6 @@ class SecAggFleetTest {
     assertThat(done.message()).contains("SecAgg+ stage ADVERTISE_KEYS, node " + ib).contains("no sum is released");
     assertThat(done.completedRounds()).isZero();
     assertThat(coordinator.rounds(ana, job.id())).isEmpty();
-    assertThat(c.nodeId()).isNotNull();
   }
 
   private Job awaitTerminal(Job job) throws InterruptedException {
