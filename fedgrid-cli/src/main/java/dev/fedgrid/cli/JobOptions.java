@@ -2,6 +2,7 @@ package dev.fedgrid.cli;
 
 import dev.fedgrid.api.dataset.DatasetInfo;
 import dev.fedgrid.api.job.JobSpec;
+import dev.fedgrid.api.job.SecureAggregation;
 import dev.fedgrid.api.model.ModelSpec;
 import dev.fedgrid.api.model.Optimizer;
 import dev.fedgrid.api.model.TrainingConfig;
@@ -75,6 +76,29 @@ final class JobOptions {
   @Option(names = "--dp-delta", paramLabel = "D", description = "The delta of the (epsilon, delta) guarantee, in (0, 0.1) (only with --dp-noise). Default: 1e-5.")
   Double dpDelta;
 
+  @Option(names = "--secure-aggregation", paramLabel = "PROTOCOL",
+      description = "Secure aggregation: secagg+ (the gateway learns only the sum of each round's updates, never one node's). Works with fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad and central DP with fixed clipping. Default: off.")
+  String secureAggregation;
+
+  @Option(names = "--neighbours", paramLabel = "K",
+      description = "SecAgg+ neighbours per node in each round's key-agreement graph, 1 to 254, at most --min-nodes - 1 (only with --secure-aggregation). Default: about 2 log2 n, the complete graph for small rounds.")
+  Integer neighbours;
+
+  @Option(names = "--threshold", paramLabel = "T",
+      description = "SecAgg+ shares that reconstruct a node's secrets, and fewest inputs a sum may hold, 2 to K + 1 (only with --secure-aggregation). Default: a strict majority of K + 1.")
+  Integer threshold;
+
+  @Option(names = "--secagg-range", paramLabel = "R",
+      description = "SecAgg+ clipping range: each value of a node's difference from the global model is clipped to [-R, R] before quantization (only with --secure-aggregation). Default: 1, or the clip norm with central DP.")
+  Double secaggRange;
+
+  @Option(names = "--secagg-bits", paramLabel = "BITS", description = "SecAgg+ quantization bits per value, 1 to 32 (only with --secure-aggregation). Default: 16.")
+  Integer secaggBits;
+
+  @Option(names = "--secagg-stage-timeout", paramLabel = "DURATION", converter = JobCommand.DurationConverter.class,
+      description = "Deadline of each SecAgg+ crypto stage after training (stage 1 shares --round-timeout), such as 60s (only with --secure-aggregation). Default: 60s.")
+  Duration secaggStageTimeout;
+
   @Option(names = "--epochs", paramLabel = "N", description = "Local epochs per round on each node. Default: 1.")
   Integer epochs;
 
@@ -114,12 +138,34 @@ final class JobOptions {
   JobSpec spec(CommandLine cl, String name, List<String> datasets, Integer byzantine, Double sampleFraction, Supplier<DatasetInfo> first) {
     StrategyConfig strategyConfig = strategy(cl, byzantine);
     DifferentialPrivacy privacy = privacy(cl);
+    SecureAggregation secure = secureAggregation(cl);
     var training = new TrainingConfig(epochs, batchSize, optimizer(cl), lr, momentum, seed);
     int timeoutSeconds = seconds(cl, roundTimeout);
     ModelSpec modelSpec = ModelPresets.preset(model, first.get());
     return new JobSpec(
         name, datasets, modelSpec, training, strategyConfig, rounds, minNodes, timeoutSeconds, noStandardize ? Boolean.FALSE : null, null, privacy,
-        sampleFraction);
+        sampleFraction, null, secure);
+  }
+
+  private SecureAggregation secureAggregation(CommandLine cl) {
+    if (secureAggregation == null) {
+      if (neighbours != null || threshold != null || secaggRange != null || secaggBits != null || secaggStageTimeout != null) {
+        throw new ParameterException(cl, "--neighbours, --threshold, --secagg-range, --secagg-bits and --secagg-stage-timeout apply only with --secure-aggregation secagg+");
+      }
+      return null;
+    }
+    if (!secureAggregation.strip().equalsIgnoreCase(SecureAggregation.SECAGG_PLUS)) {
+      throw new ParameterException(cl, "--secure-aggregation must be " + SecureAggregation.SECAGG_PLUS + ", got '" + secureAggregation + "'");
+    }
+    Integer stage = null;
+    if (secaggStageTimeout != null) {
+      long sec = secaggStageTimeout.toSeconds();
+      if (sec < 1 || sec > 3600 || secaggStageTimeout.toMillis() % 1000 != 0) {
+        throw new ParameterException(cl, "--secagg-stage-timeout must be whole seconds between 1s and 1h, got " + secaggStageTimeout.toString().substring(2).toLowerCase(Locale.ROOT));
+      }
+      stage = (int) sec;
+    }
+    return new SecureAggregation(SecureAggregation.SECAGG_PLUS, neighbours, threshold, secaggRange, secaggBits, stage);
   }
 
   private DifferentialPrivacy privacy(CommandLine cl) {

@@ -173,8 +173,14 @@ public final class LocalGrid implements AutoCloseable {
    * FEDGRID_JOIN_TOKEN}.
    */
   public ChildProcess startNode(String name, String datasetOption, String fleetAddress) throws IOException {
+    return startNode(name, datasetOption, fleetAddress, Map.of());
+  }
+
+  /** Starts a node as {@link #startNode(String, String, String)} does, with extra environment variables (tests' fault injection). */
+  public ChildProcess startNode(String name, String datasetOption, String fleetAddress, Map<String, String> extraEnvironment) throws IOException {
     Path dataDir = root.resolve("nodes").resolve(name);
-    Map<String, String> environment = Files.exists(dataDir) ? Map.of() : Map.of("FEDGRID_JOIN_TOKEN", client.createJoinToken(name, 1).token());
+    var environment = new java.util.HashMap<String, String>(extraEnvironment);
+    if (!Files.exists(dataDir)) environment.put("FEDGRID_JOIN_TOKEN", client.createJoinToken(name, 1).token());
     var args = new ArrayList<>(List.of("node", "start", "--gateway", fleetAddress, "--name", name, "--data-dir", dataDir.toString(), "--dataset", datasetOption));
     args.addAll(tlsArgs(CertificateRole.NODE, name));
     ChildProcess node = ChildProcess.start(name, root.resolve("logs").resolve(name + ".log"), NODE_READY, args, environment);

@@ -112,6 +112,10 @@ final class SimCommand implements Callable<Integer> {
       description = "Virtual delay of a straggler; at or past --round-timeout its update is lost. Default: ${DEFAULT-VALUE}.")
   Duration stragglerDelay;
 
+  @Option(names = "--secagg-dropout", paramLabel = "P", defaultValue = "0",
+      description = "With --secure-aggregation: probability in [0, 1) that a sampled node dies after sharing its SecAgg+ keys, before its masked input, so the round must recover its masking key. Default: ${DEFAULT-VALUE}.")
+  double secaggDropout;
+
   @Option(names = "--byzantine", paramLabel = "N", defaultValue = "0",
       description = "Byzantine nodes in the population, drawn from the seed; they attack every update they send. Default: ${DEFAULT-VALUE}.")
   int byzantine;
@@ -148,6 +152,10 @@ final class SimCommand implements Callable<Integer> {
     FaultPlan faults;
     try {
       faults = new FaultPlan(dropout, stragglers, (int) stragglerDelay.toSeconds(), byzantine / (double) nodes, Attack.parse(attack), nodes, seed());
+      if (secaggDropout != 0) {
+        if (options.secureAggregation == null) throw new ParameterException(cl, "--secagg-dropout applies only with --secure-aggregation secagg+");
+        faults = faults.withSecAggDropout(secaggDropout);
+      }
     } catch (IllegalArgumentException e) {
       throw new ParameterException(cl, e.getMessage());
     }
@@ -267,13 +275,12 @@ final class SimCommand implements Callable<Integer> {
 
   /** Pixels scaled by 1/255, as the gateway scales IDX datasets. */
   private static JobSpec withPixelScaling(JobSpec s) {
-    return new JobSpec(s.name(), s.datasets(), s.model(), s.training(), s.strategy(), s.rounds(), s.minNodes(), s.roundTimeoutSeconds(), s.standardize(),
-        new FeatureScaling(List.of(0.0), List.of(255.0)), s.privacy(), s.sampleFraction());
+    return s.withScaling(new FeatureScaling(List.of(0.0), List.of(255.0)));
   }
 
   private static String describe(JobSpec job) {
     return job.strategy().getClass().getSimpleName().toLowerCase(Locale.ROOT) + (job.privacy() == null ? "" : ", DP noise " + job.privacy().noiseMultiplier()
-        + " (" + job.privacy().mode().name().toLowerCase(Locale.ROOT) + ")");
+        + " (" + job.privacy().mode().name().toLowerCase(Locale.ROOT) + ")") + (job.secureAggregation() == null ? "" : ", secure aggregation secagg+");
   }
 
   private Map<String, String> settings(JobSpec job, Split split, FaultPlan faults, int parallelism) {

@@ -65,6 +65,25 @@ class SimCommandTest {
   }
 
   @Test
+  void secureAggregationRunsTheSecAggStagesAndRecoversNodesKilledAfterSharingKeys() throws Exception {
+    CliHelpTest.Run r = CliHelpTest.run("sim", "--data", DATA, "--label", "benign", "--model", "logistic", "--nodes", "8", "--rounds", "2",
+        "--secure-aggregation", "secagg+", "--threshold", "3", "--min-nodes", "3", "--secagg-dropout", "0.25", "--seed", "3", "--engines", "1", "--out", dir.toString());
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("secure aggregation secagg+", "SecAgg+ drop-out after sharing keys 0.25");
+    assertThat(r.out()).contains("simulation completed after 2/2 rounds");
+    assertThat(Files.readString(dir.resolve("results.json"))).contains("node went offline during SecAgg+ stage MASKED_INPUT");
+  }
+
+  @Test
+  void secureAggregationWithARobustStrategyIsRefusedNamingTheOnesThatWork() {
+    CliHelpTest.Run r = CliHelpTest.run("sim", "--data", DATA, "--label", "benign", "--model", "logistic", "--nodes", "8", "--strategy", "fedmedian",
+        "--secure-aggregation", "secagg+", "--out", dir.toString());
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).contains("fedmedian needs every individual update", "fedavg, fedprox, fedavgm");
+  }
+
+  @Test
   void conflictingOptionsAreUsageErrors() {
     String[] base = {"sim", "--data", DATA, "--label", "benign", "--model", "logistic", "--nodes", "10", "--out", dir.toString()};
     assertThat(run(base, "--per-round", "5", "--sample-fraction", "0.5").err()).contains("--per-round or --sample-fraction, not both");
@@ -75,6 +94,9 @@ class SimCommandTest {
     assertThat(run(base, "--tolerate", "1").err()).contains("--tolerate applies to krum");
     assertThat(run(base, "--attack", "bribe").err()).contains("unknown attack");
     assertThat(run(base, "--mu", "0.1").err()).contains("--mu applies only to --strategy fedprox");
+    assertThat(run(base, "--neighbours", "4").err()).contains("apply only with --secure-aggregation secagg+");
+    assertThat(run(base, "--secagg-dropout", "0.1").err()).contains("--secagg-dropout applies only with --secure-aggregation");
+    assertThat(run(base, "--secure-aggregation", "secagg").err()).contains("--secure-aggregation must be secagg+");
     assertThat(run(new String[] {"sim", "--data", DATA, "--model", "logistic", "--out", dir.toString()}).err()).contains("--label is required");
     assertThat(dir).isEmptyDirectory();
   }

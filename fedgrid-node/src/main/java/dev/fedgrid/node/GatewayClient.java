@@ -268,6 +268,52 @@ final class GatewayClient implements AutoCloseable {
     return header.toBuilder().setSignature(ByteString.copyFrom(signer.sign(statement))).build();
   }
 
+  /**
+   * Sends one SecAgg+ message: the header, then for a masked input its bytes in chunks of at most
+   * 1 MiB. The vector of one round is a few MiB at most, so the chunks are handed to gRPC at once
+   * rather than paced by flow control.
+   */
+  void secAggSubmit(dev.fedgrid.proto.fleet.v1.SecAggSubmitHeader header, byte[] masked, Instant deadline) throws InterruptedException {
+    var result = new CompletableFuture<Void>();
+    var requests = async.withDeadline(transferDeadline(deadline)).secAggSubmit(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(dev.fedgrid.proto.fleet.v1.SecAggSubmitResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        result.complete(null);
+      }
+    });
+    requests.onNext(dev.fedgrid.proto.fleet.v1.SecAggSubmitRequest.newBuilder().setHeader(header).build());
+    for (int offset = 0; masked != null && offset < masked.length; offset += CHUNK_BYTES) {
+      int n = Math.min(CHUNK_BYTES, masked.length - offset);
+      var chunk = UpdateChunk.newBuilder().setTaskId(header.getTaskId()).setOffset(offset).setData(ByteString.copyFrom(masked, offset, n));
+      requests.onNext(dev.fedgrid.proto.fleet.v1.SecAggSubmitRequest.newBuilder().setChunk(chunk).build());
+    }
+    requests.onCompleted();
+    try {
+      result.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StatusRuntimeException s) throw GatewayException.of(s);
+      throw GatewayException.protocol("the SecAgg+ submission failed: " + e.getCause());
+    }
+  }
+
+  /** Long polls up to {@code wait} for the round's next SecAgg+ message to this node. */
+  dev.fedgrid.proto.fleet.v1.SecAggAwaitResponse secAggAwait(String taskId, Duration wait) {
+    try {
+      return blocking.withDeadlineAfter(wait.plus(config.callTimeout()).toMillis(), TimeUnit.MILLISECONDS)
+          .secAggAwait(dev.fedgrid.proto.fleet.v1.SecAggAwaitRequest.newBuilder().setTaskId(taskId).setWaitMs(wait.toMillis()).build());
+    } catch (StatusRuntimeException e) {
+      throw GatewayException.of(e);
+    }
+  }
+
   private Deadline transferDeadline(Instant deadline) {
     long ms = Math.max(MIN_TRANSFER_TIME.toMillis(), Duration.between(config.clock().instant(), deadline).toMillis());
     return Deadline.after(ms, TimeUnit.MILLISECONDS);

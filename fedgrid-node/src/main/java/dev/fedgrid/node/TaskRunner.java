@@ -8,6 +8,7 @@ import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.core.dp.LocalDp;
+import dev.fedgrid.core.secagg.SecAggAssignment;
 import dev.fedgrid.core.tensor.TensorCodec;
 import dev.fedgrid.ml.EvalResult;
 import dev.fedgrid.ml.FitResult;
@@ -54,6 +55,9 @@ import org.slf4j.LoggerFactory;
  * <p>Confidential models: a task that carries a sealed model spec has only its outline in {@code
  * model_spec_json}; {@link ConfidentialArtifacts} recovers the data key from the key custodians and
  * the task runs the sealed spec, or fails with the custodians' reasons.
+ * <p>Secure aggregation: a fit task that carries {@code secagg} never pushes its update; after
+ * training, {@link SecAggSession} sends the difference from the global model masked through the
+ * SecAgg+ stages (after local DP, when the task has both).
  */
 final class TaskRunner {
   private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
@@ -70,6 +74,7 @@ final class TaskRunner {
   private final Duration callTimeout;
   private final BooleanSupplier closing;
   private final ConfidentialArtifacts confidential;
+  private final SecAggSession secAgg;
 
   TaskRunner(
       GatewayClient client, TrainingEngine engine, ExecutorService engineThreads, InstantSource clock, Duration callTimeout, BooleanSupplier closing,
@@ -81,6 +86,7 @@ final class TaskRunner {
     this.callTimeout = callTimeout;
     this.closing = closing;
     this.confidential = confidential;
+    this.secAgg = new SecAggSession(client, clock);
   }
 
   /** Why a task stops early; {@code reason} is safe to send, {@code report} says whether to. */
@@ -134,6 +140,15 @@ final class TaskRunner {
         localDp = LocalDp.of(task.getLocalPrivacy().getNoiseMultiplier(), task.getLocalPrivacy().getClipNorm());
       } catch (FedGridException e) {
         throw new Stop("the node refuses the task: its local differential privacy is invalid: " + e.getMessage(), true);
+      }
+    }
+    SecAggAssignment secAggTask = null;
+    if (task.hasSecagg()) {
+      if (!fit) throw new Stop("the node refuses the task: secure aggregation applies to fit tasks only, but an evaluate task carries it", true);
+      try {
+        secAggTask = SecAggSession.assignment(task.getSecagg());
+      } catch (FedGridException e) {
+        throw new Stop("the node refuses the task: its SecAgg+ setup is invalid: " + e.getMessage(), true);
       }
     }
     try {
@@ -191,6 +206,7 @@ final class TaskRunner {
       int bad = r.parameters().firstNonFinite();
       if (bad >= 0) throw new Stop("training diverged: parameter " + bad + " is NaN or infinite; lower the learning rate", true);
       Parameters sent = localDp == null ? r.parameters() : new Parameters(layout, localDp.privatize(r.parameters().values(), global.values()));
+      if (secAggTask != null) return secure(task, secAggTask, sent, global, r.examples(), deadline, ids);
       update = TensorCodec.encode(sent);
       metrics = metrics(r.metrics(), ids);
       examples = r.examples();
@@ -245,6 +261,25 @@ final class TaskRunner {
       return confidential.open(task, declared);
     } catch (FedGridException e) {
       throw new Stop("the node cannot open the job's confidential model: " + e.getMessage(), true);
+    }
+  }
+
+  /** Sends a fit task's update through SecAgg+; a round that went on without the node is not reported back. */
+  private String secure(Task task, SecAggAssignment assignment, Parameters sent, Parameters global, long examples, Instant deadline, String ids) throws Stop {
+    if (examples < 1) throw new Stop("the engine reported " + examples + " examples", true);
+    try {
+      return secAgg.run(task, assignment, sent.values(), global.values(), examples, deadline, ids);
+    } catch (InterruptedException e) {
+      throw new Stop("the node is shutting down", true);
+    } catch (GatewayException e) {
+      if (closing.getAsBoolean()) throw new Stop("the node is shutting down", true);
+      boolean over = e.status() == Status.Code.NOT_FOUND || e.status() == Status.Code.FAILED_PRECONDITION || e.status() == Status.Code.ALREADY_EXISTS;
+      throw new Stop("SecAgg+ stopped: " + e.code() + ": " + e.getMessage(), !over);
+    } catch (FedGridException e) {
+      throw new Stop("SecAgg+ stopped: " + e.getMessage(), true);
+    } catch (Exception e) {
+      LOG.warn("{}: SecAgg+ failed", ids, e);
+      throw new Stop("SecAgg+ failed with an internal error (" + e.getClass().getSimpleName() + "); the node's log has details", true);
     }
   }
 

@@ -56,6 +56,12 @@ public final class EngineWork implements NodeWork {
     return engine.evaluate(model, task.start(), slice(test, rows), scaling);
   }
 
+  /** A split population's nodes hold disjoint subsets of the training rows; a lazy one's draw with replacement. */
+  @Override
+  public long maxExamples() {
+    return population.lazy() ? NodeWork.super.maxExamples() : Math.max(1, train.rows());
+  }
+
   @Override
   public boolean evaluates(int node) {
     return test.rows() > 0 && evalRows > 0;

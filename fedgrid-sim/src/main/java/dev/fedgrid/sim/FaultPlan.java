@@ -10,6 +10,8 @@ import java.util.SplittableRandom;
  * straggler (its results arrive {@code stragglerDelaySeconds} later on the virtual clock) with
  * probability {@code straggler}. Byzantine nodes are fixed for the run: exactly {@code round(byzantine
  * x population)} of them, drawn from the seed, attack every update they send with {@code attack}.
+ * Under secure aggregation a node may also die mid-protocol ({@link #withSecAggDropout}): after it
+ * shared its keys and before it sends its masked input, so the round must recover its masking key.
  *
  * <p>Immutable and thread-safe.
  */
@@ -21,6 +23,7 @@ public final class FaultPlan {
   private final Attack attack;
   private final long seed;
   private final Set<Integer> byzantine;
+  private final double secAggDropout;
 
   public FaultPlan(double dropout, double straggler, int stragglerDelaySeconds, double byzantineFraction, Attack attack, int population, long seed) {
     if (!(dropout >= 0 && dropout < 1) || !(straggler >= 0 && straggler <= 1) || !(byzantineFraction >= 0 && byzantineFraction < 1)) {
@@ -37,6 +40,33 @@ public final class FaultPlan {
     var random = new SplittableRandom(Seeds.mix(seed, -1, -1));
     while (chosen.size() < count) chosen.add(random.nextInt(population));
     this.byzantine = Set.copyOf(chosen);
+    this.secAggDropout = 0;
+  }
+
+  private FaultPlan(FaultPlan base, double secAggDropout) {
+    this.dropout = base.dropout;
+    this.straggler = base.straggler;
+    this.stragglerDelaySeconds = base.stragglerDelaySeconds;
+    this.byzantineFraction = base.byzantineFraction;
+    this.attack = base.attack;
+    this.seed = base.seed;
+    this.byzantine = base.byzantine;
+    this.secAggDropout = secAggDropout;
+  }
+
+  /**
+   * This plan where, under secure aggregation, each node of each round independently dies with
+   * probability {@code p} after sharing its keys (SecAgg+ stage 2) and before sending its masked
+   * input; the fleet then reports it offline for the rest of the round.
+   */
+  public FaultPlan withSecAggDropout(double p) {
+    if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("the SecAgg+ drop-out rate must be in [0, 1), got " + p);
+    return new FaultPlan(this, p);
+  }
+
+  /** Whether node {@code node} dies after sharing its SecAgg+ keys in round {@code round}. */
+  public boolean dropsAfterSharingKeys(int round, int node) {
+    return secAggDropout > 0 && Seeds.uniform(seed ^ 0x6L, round, node) < secAggDropout;
   }
 
   /** No faults. */
@@ -88,6 +118,6 @@ public final class FaultPlan {
   @Override
   public String toString() {
     return "drop-out " + dropout + ", stragglers " + straggler + " (+" + stragglerDelaySeconds + " s), Byzantine " + byzantine.size() + " node(s) ("
-        + byzantineFraction + ", " + attack + ")";
+        + byzantineFraction + ", " + attack + ")" + (secAggDropout > 0 ? ", SecAgg+ drop-out after sharing keys " + secAggDropout : "");
   }
 }

@@ -16,6 +16,14 @@ public interface NodeWork {
   /** Evaluates {@code task.start()} on node {@code node}'s test rows. */
   EvalResult evaluate(int node, RoundTask task) throws Exception;
 
+  /**
+   * An upper bound on any node's training examples: the largest weight a node may give its input
+   * under secure aggregation (a larger one is refused by that node). Default {@code 2^24}.
+   */
+  default long maxExamples() {
+    return 1L << 24;
+  }
+
   /** Whether node {@code node} has test rows. */
   default boolean evaluates(int node) {
     return true;

@@ -12,6 +12,7 @@ import dev.fedgrid.core.round.RoundDriver;
 import dev.fedgrid.core.round.RoundListener;
 import dev.fedgrid.core.round.RoundOutcome;
 import dev.fedgrid.core.round.RoundPlan;
+import dev.fedgrid.core.round.SecAggPlan;
 import dev.fedgrid.core.strategy.Strategies;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,9 +71,10 @@ public final class Simulation {
     parameters = Initializers.initialize(layout, spec.training().seed());
     List<NodeId> eligible = VirtualNodes.population(population);
     var local = spec.privacy() != null && spec.privacy().mode() == PrivacyMode.LOCAL ? spec.privacy() : null;
+    var secAgg = spec.secureAggregation() == null ? null : new SecAggPlan(spec.secureAggregation(), work.maxExamples());
     var rounds = new ArrayList<SimRound.Summary>();
     for (int round = 1; round <= spec.rounds(); round++) {
-      var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local);
+      var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local, secAgg);
       Instant start = clock.instant();
       long t0 = System.nanoTime();
       RoundOutcome outcome = driver.run(plan, parameters, RoundListener.NONE);
@@ -90,6 +92,8 @@ public final class Simulation {
         }
         case RoundOutcome.TooFewUpdates t ->
             new SimRound(round, "too-few-updates", t.selected(), 0, t.delivered(), 0, t.failures(), Map.of(), Map.of(), null, virtual, wall, heap, Map.of());
+        case RoundOutcome.SecureAggregationFailed f ->
+            new SimRound(round, "secure-aggregation-failed", f.selected(), 0, 0, 0, f.failures(), Map.of(), Map.of(), null, virtual, wall, heap, Map.of());
         case RoundOutcome.SampleTooSmall s ->
             new SimRound(round, "sample-too-small", s.sampled(), 0, 0, 0, List.of(), Map.of(), Map.of(), null, virtual, wall, heap, Map.of());
       };

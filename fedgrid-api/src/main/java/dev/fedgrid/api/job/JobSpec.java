@@ -52,6 +52,9 @@ import java.util.regex.Pattern;
  *     recover the data key from the key custodians and train the sealed spec. A confidential job
  *     must be a market job, since custodians release the key only to nodes with an APPROVED
  *     agreement for it (docs/security.md, "Confidential models and key custodians")
+ * @param secureAggregation secure aggregation (SecAgg+), so the gateway learns only the sum of each
+ *     round's updates, or {@code null} for none (the default); see {@link SecureAggregation} for the
+ *     strategies and privacy settings it works with
  */
 public record JobSpec(
     String name,
@@ -67,7 +70,8 @@ public record JobSpec(
     DifferentialPrivacy privacy,
     Double sampleFraction,
     Boolean market,
-    SealedArtifact confidential) {
+    SealedArtifact confidential,
+    SecureAggregation secureAggregation) {
   public static final int MAX_ROUNDS = 100_000;
   public static final int MAX_DATASETS = 1000;
   private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} _.:/()-]{1,128}");
@@ -119,7 +123,7 @@ public record JobSpec(
     this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, null);
   }
 
-  /** A spec whose model is not confidential. */
+  /** A spec whose model is not confidential, without secure aggregation. */
   public JobSpec(
       String name,
       List<String> datasets,
@@ -134,22 +138,27 @@ public record JobSpec(
       DifferentialPrivacy privacy,
       Double sampleFraction,
       Boolean market) {
-    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, null);
+    this(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, null, null);
+  }
+
+  /** This spec with secure aggregation, or without it ({@code null}). */
+  public JobSpec withSecureAggregation(SecureAggregation secure) {
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, confidential, secure);
   }
 
   /** This spec on exactly these datasets (names or ids). */
   public JobSpec withDatasets(List<String> resolved) {
-    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, confidential);
+    return new JobSpec(name, resolved, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, market, confidential, secureAggregation);
   }
 
   /** This spec with its scaling resolved. */
   public JobSpec withScaling(FeatureScaling resolved) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market, confidential);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, resolved, privacy, sampleFraction, market, confidential, secureAggregation);
   }
 
   /** This spec declared a market job at submission, or not. */
   public JobSpec withMarket(boolean declared) {
-    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared, confidential);
+    return new JobSpec(name, datasets, model, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, declared, confidential, secureAggregation);
   }
 
   /**
@@ -157,7 +166,7 @@ public record JobSpec(
    * ModelSpec#outline()}) in the clear, the model in {@code sealed}; a market job.
    */
   public JobSpec withConfidential(ModelSpec outline, SealedArtifact sealed) {
-    return new JobSpec(name, datasets, outline, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, true, sealed);
+    return new JobSpec(name, datasets, outline, training, strategy, rounds, minNodes, roundTimeoutSeconds, standardize, scaling, privacy, sampleFraction, true, sealed, secureAggregation);
   }
 
   public JobSpec {
@@ -219,6 +228,10 @@ public record JobSpec(
           "the model of a confidential job must be the outline of the sealed one (its activations and dropout replaced by dropout 0), "
               + "so that they do not reach the gateway; the client builds it with ModelSpec.outline()",
           Map.of());
+    }
+    if (secureAggregation != null) {
+      secureAggregation.check(strategy, privacy, minNodes);
+      secureAggregation = secureAggregation.resolved(privacy);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.fedgrid.api.strategy;
 
 import dev.fedgrid.api.model.Parameters;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * How a job combines the nodes' updates into the next global model; the same code runs on the
@@ -39,6 +40,16 @@ public interface Strategy {
    */
   default RoundAggregation openRound(int round, Parameters global, double expectedUpdates) {
     return openRound(round, global);
+  }
+
+  /**
+   * What this strategy can aggregate from secure aggregation, which releases only the sum of the
+   * updates; empty (the default) for strategies that need every individual update (the robust ones,
+   * asynchronous ones). A strategy that answers here accepts {@link RoundAggregation#acceptSecureSum}
+   * in the rounds it opens.
+   */
+  default Optional<SecureInput> secureInput() {
+    return Optional.empty();
   }
 
   /** The server-side state to checkpoint, as named flat arrays; empty when stateless. */

@@ -6,11 +6,14 @@ import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.strategy.FitOutcome;
 import dev.fedgrid.api.strategy.RoundAggregation;
+import dev.fedgrid.api.strategy.SecureInput;
+import dev.fedgrid.api.strategy.SecureSum;
 import dev.fedgrid.api.strategy.Strategy;
 import dev.fedgrid.core.aggregate.WeightedSum;
 import dev.fedgrid.core.strategy.RoundLedger;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
@@ -104,6 +107,17 @@ final class DpFedAvg implements Strategy {
     return new Round(new RoundLedger(NAME, layout, round, global), global, expectedUpdates);
   }
 
+  /**
+   * With fixed clipping, the unweighted sum of the differences each node clipped to {@code C}: the
+   * same sum {@link Round#accept} builds from individual updates, so noise, denominator and the
+   * accounting ({@link CentralDp#epsilon}) are unchanged. Adaptive clipping needs each update's norm
+   * and so cannot run on a secure sum.
+   */
+  @Override
+  public Optional<SecureInput> secureInput() {
+    return privacy.adaptiveClipping() ? Optional.empty() : Optional.of(new SecureInput.ClippedSum(clipNorm));
+  }
+
   /** The clip norm of the next round. */
   double clipNorm() {
     return clipNorm;
@@ -155,6 +169,7 @@ final class DpFedAvg implements Strategy {
     private final AdaptiveClip adaptive; // null with fixed clipping
     private final WeightedSum sum;
     private int withinClip;
+    private SecureSum secure;
     private Parameters result;
 
     Round(RoundLedger ledger, Parameters global, double expected) {
@@ -176,6 +191,7 @@ final class DpFedAvg implements Strategy {
     @Override
     public void accept(FitOutcome outcome) {
       ledger.check(outcome);
+      if (secure != null && outcome instanceof FitOutcome.Success) throw RoundLedger.secureSumTaken(ledger);
       if (outcome instanceof FitOutcome.Success s) {
         float[] delta = Clipping.difference(s.parameters().values(), global.values());
         boolean unclipped = Clipping.clipToNorm(delta, clip) == 1; // 1 exactly when ||delta|| <= C
@@ -185,9 +201,31 @@ final class DpFedAvg implements Strategy {
       ledger.record(outcome);
     }
 
+    /**
+     * Takes the sum of the clipped differences from secure aggregation: every contributor weighs 1,
+     * so {@code meanDifference x contributors} is {@code sum_i Delta_i} and {@link #finish} goes on
+     * exactly as with individual updates.
+     *
+     * @throws InvalidRequestException with code {@code SECURE_AGGREGATION_UNSUPPORTED} with adaptive
+     *     clipping, or {@code INVALID_SECURE_SUM} when a contributor weighed more than 1
+     */
+    @Override
+    public void acceptSecureSum(SecureSum secureSum) {
+      if (adaptive != null) {
+        throw new InvalidRequestException("SECURE_AGGREGATION_UNSUPPORTED", "DP-FedAvg with adaptive clipping needs each update's norm and cannot aggregate a secure sum");
+      }
+      RoundLedger.checkSecureSum(ledger, layout, secureSum, sum.count() > 0 || secure != null);
+      if (secureSum.totalWeight() != secureSum.contributors()) {
+        throw new InvalidRequestException(
+            "INVALID_SECURE_SUM",
+            "DP-FedAvg sums clipped differences unweighted, but the secure sum's " + secureSum.contributors() + " contributors weigh " + secureSum.totalWeight());
+      }
+      secure = secureSum;
+    }
+
     @Override
     public int successes() {
-      return sum.count();
+      return secure != null ? secure.contributors() : sum.count();
     }
 
     @Override
@@ -198,9 +236,9 @@ final class DpFedAvg implements Strategy {
     @Override
     public Parameters finish() {
       if (result != null) return result;
-      int n = sum.count();
+      int n = successes();
       if (n == 0) throw ledger.noUpdates();
-      float[] total = sum.mean();
+      float[] total = secure != null ? secure.meanDifference().clone() : sum.mean();
       for (int i = 0; i < total.length; i++) total[i] *= n;
       noise(updateNoiseMultiplier, clip).addTo(total);
       float[] g = global.values();

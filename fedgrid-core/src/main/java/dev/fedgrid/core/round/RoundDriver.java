@@ -5,8 +5,19 @@ import dev.fedgrid.api.TaskId;
 import dev.fedgrid.api.job.NodeFailure;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
+import dev.fedgrid.api.InvalidRequestException;
+import dev.fedgrid.api.strategy.RoundAggregation;
+import dev.fedgrid.api.strategy.SecureInput;
+import dev.fedgrid.api.strategy.SecureSum;
 import dev.fedgrid.api.strategy.Strategy;
 import dev.fedgrid.core.dp.PoissonSampling;
+import dev.fedgrid.core.secagg.SecAggAssignment;
+import dev.fedgrid.core.secagg.SecAggConfig;
+import dev.fedgrid.core.secagg.SecAggMessage;
+import dev.fedgrid.core.secagg.SecAggResult;
+import dev.fedgrid.core.secagg.SecAggServer;
+import java.security.SecureRandom;
+import java.util.Map;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -38,6 +49,19 @@ import java.util.random.RandomGenerator;
  *       examples.
  * </ol>
  *
+ * <p><b>Secure aggregation</b> ({@link RoundPlan#secAgg()}): step 2 and 3 change. The driver builds
+ * the round's {@link SecAggConfig} for the {@code n} participants ({@link SecAggPlan#config}) and a
+ * {@link SecAggServer} seeded from a {@code SecureRandom}, and each fit task carries its node's
+ * stage-0 setup ({@link RoundTask#secAgg()}). Nodes train, then send their difference from the
+ * global model masked, in the four SecAgg+ stages ({@link SecurePhase}); stage 1 closes at the fit
+ * deadline, stages 2 to 4 after the plan's stage time-out, each as soon as every node still in the
+ * round answered. The unmasked weighted mean of the differences (or DP-FedAvg's clipped sum) goes to
+ * the strategy's {@link RoundAggregation#acceptSecureSum}; the gateway never holds one node's update.
+ * A round whose protocol fails ends as {@link RoundOutcome.SecureAggregationFailed} with nothing
+ * released; one with fewer than {@code minNodes} masked inputs as {@link
+ * RoundOutcome.TooFewUpdates}. Training metrics are not collected (they are per node), so the
+ * round's fit metrics are empty; contributions use the examples each node reported with its keys.
+ *
  * <p>Time comes from the injected {@link InstantSource}: wall time on the gateway, a virtual clock
  * in the simulator. Waiting re-checks the clock and the fleet's liveness every {@code pollEvery}
  * of real time.
@@ -60,6 +84,7 @@ public final class RoundDriver {
   private final RandomGenerator sampler;
   private final Duration pollEvery;
   private volatile Phase current;
+  private volatile SecurePhase currentSecure;
   private volatile String aborted;
 
   /**
@@ -96,21 +121,64 @@ public final class RoundDriver {
     }
     listener.started(plan, participants);
 
+    if (plan.secAgg() != null) return runSecure(plan, participants, global, listener);
     Phase fit = new Phase(PhaseKind.FIT, strategy.openRound(plan.round(), global, plan.expectedUpdates()), plan.epochs());
     runPhase(fit, plan, participants, global, strategy.proximalMu(), plan.localPrivacy());
     if (fit.delivered() < plan.minNodes()) {
       return new RoundOutcome.TooFewUpdates(plan.round(), fit.delivered(), participants.size(), fit.failures());
     }
     Parameters next = fit.aggregate();
+    return evaluate(plan, participants, next, fit.delivered(), fit.examples(), fit.failures(), fit.meanMetrics(), fit.contributions());
+  }
 
+  /** The fit phase under secure aggregation, then evaluation as usual. */
+  private RoundOutcome runSecure(RoundPlan plan, List<NodeId> participants, Parameters global, RoundListener listener) throws InterruptedException {
+    SecureInput input = strategy.secureInput().orElseThrow(() -> new InvalidRequestException(
+        "SECURE_AGGREGATION_UNSUPPORTED_STRATEGY", strategy.name() + " needs every individual update and cannot run under secure aggregation"));
+    RoundAggregation aggregation = strategy.openRound(plan.round(), global, plan.expectedUpdates());
+    SecAggConfig config;
+    try {
+      config = plan.secAgg().config(participants.size(), global.values().length, input);
+    } catch (InvalidRequestException e) {
+      return new RoundOutcome.SecureAggregationFailed(plan.round(), e.getMessage(), participants.size(), List.of());
+    }
+    var server = new SecAggServer(config, new SecureRandom());
+    var phase = new SecurePhase(server, aggregation);
+    currentSecure = phase;
+    double clip = input instanceof SecureInput.ClippedSum c ? c.clipNorm() : 0;
+    int stageTimeout = plan.secAgg().settings().stageTimeoutSeconds();
+    Instant deadline = clock.instant().plusSeconds(plan.timeoutSeconds());
+    List<SecAggMessage.Setup> setups = server.setup();
+    var tasks = new ArrayList<RoundTask>(participants.size());
+    for (int i = 0; i < participants.size(); i++) {
+      var task = new RoundTask(TaskId.random(), participants.get(i), plan.round(), global, deadline, strategy.proximalMu(), plan.localPrivacy(), phase,
+          new SecAggAssignment(setups.get(i), clip, stageTimeout));
+      phase.add(task);
+      tasks.add(task);
+    }
+    fleet.dispatch(tasks);
+    String reason = aborted;
+    if (reason != null) phase.abandon(reason);
+    SecAggResult result = phase.drive(deadline, Duration.ofSeconds(stageTimeout), plan.minNodes(), clock, pollEvery, fleet::offline, plan, listener);
+    if (aborted != null) throw new InterruptedException(aborted);
+    if (result == null) {
+      if (phase.tooFew()) return new RoundOutcome.TooFewUpdates(plan.round(), phase.inputs(), participants.size(), phase.failures());
+      return new RoundOutcome.SecureAggregationFailed(plan.round(), phase.abandonedReason(), participants.size(), phase.failures());
+    }
+    aggregation.acceptSecureSum(new SecureSum(result.mean(), result.totalWeight(), result.survivors().length));
+    Parameters next = aggregation.finish();
+    return evaluate(plan, participants, next, result.survivors().length, phase.examples(), phase.failures(), Map.of(), phase.contributions(plan.epochs()));
+  }
+
+  private RoundOutcome evaluate(RoundPlan plan, List<NodeId> participants, Parameters next, int updates, long examples, List<NodeFailure> fitFailures,
+      Map<String, Double> fitMetrics, Map<NodeId, Long> contributions) throws InterruptedException {
     List<NodeId> evaluators = participants.stream().filter(fleet::evaluates).toList();
     Phase eval = new Phase(PhaseKind.EVALUATE, null, plan.epochs());
     runPhase(eval, plan, evaluators, next, 0, null);
 
-    var failures = new ArrayList<NodeFailure>(fit.failures());
+    var failures = new ArrayList<NodeFailure>(fitFailures);
     failures.addAll(eval.failures());
-    return new RoundOutcome.Completed(
-        plan.round(), participants, next, fit.delivered(), fit.examples(), failures, fit.meanMetrics(), eval.meanMetrics(), fit.contributions());
+    return new RoundOutcome.Completed(plan.round(), participants, next, updates, examples, failures, fitMetrics, eval.meanMetrics(), contributions);
   }
 
   /**
@@ -122,6 +190,8 @@ public final class RoundDriver {
     aborted = Objects.requireNonNull(reason, "reason");
     Phase phase = current;
     if (phase != null) phase.closeRemaining(reason);
+    SecurePhase secure = currentSecure;
+    if (secure != null) secure.abandon(reason);
   }
 
   private void runPhase(Phase phase, RoundPlan plan, List<NodeId> nodes, Parameters start, double mu, DifferentialPrivacy localPrivacy)

@@ -29,6 +29,19 @@ public sealed interface RoundOutcome {
   }
 
   /**
+   * The round's secure aggregation was abandoned: a node broke the protocol or too few survived a
+   * stage. No sum was released and nothing was aggregated or evaluated.
+   *
+   * @param reason what happened, naming the stage, the node and the counts
+   * @param selected the nodes given a fit task
+   */
+  record SecureAggregationFailed(int round, String reason, int selected, List<NodeFailure> failures) implements RoundOutcome {
+    public SecureAggregationFailed {
+      failures = List.copyOf(failures);
+    }
+  }
+
+  /**
    * The round aggregated and evaluated.
    *
    * @param participants the nodes given a fit task

@@ -18,9 +18,10 @@ import java.util.Objects;
  * @param timeoutSeconds the deadline of each phase, counted from its start
  * @param epochs local epochs per fit task, for each node's contribution (examples x epochs)
  * @param localPrivacy the job's local DP settings that fit tasks carry, or {@code null}
+ * @param secAgg secure aggregation of the fit updates, or {@code null} for updates in the clear
  */
 public record RoundPlan(
-    int round, List<NodeId> eligible, double sampleFraction, int minNodes, int timeoutSeconds, int epochs, DifferentialPrivacy localPrivacy) {
+    int round, List<NodeId> eligible, double sampleFraction, int minNodes, int timeoutSeconds, int epochs, DifferentialPrivacy localPrivacy, SecAggPlan secAgg) {
   public RoundPlan {
     eligible = java.util.Collections.unmodifiableList(Objects.requireNonNull(eligible, "eligible"));
     if (round < 1) throw new IllegalArgumentException("round must be at least 1, got " + round);
@@ -29,6 +30,12 @@ public record RoundPlan(
     if (localPrivacy != null && localPrivacy.mode() != PrivacyMode.LOCAL) {
       throw new IllegalArgumentException("tasks carry local differential privacy only; central DP belongs to the strategy");
     }
+    if (secAgg != null && minNodes < 2) throw new IllegalArgumentException("secure aggregation needs minNodes of at least 2");
+  }
+
+  /** A plan whose updates arrive in the clear. */
+  public RoundPlan(int round, List<NodeId> eligible, double sampleFraction, int minNodes, int timeoutSeconds, int epochs, DifferentialPrivacy localPrivacy) {
+    this(round, eligible, sampleFraction, minNodes, timeoutSeconds, epochs, localPrivacy, null);
   }
 
   /** The round's expected number of fit updates, {@code q N} (McMahan et al. 2018's fixed denominator). */

@@ -3,7 +3,9 @@ package dev.fedgrid.core.strategy;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.strategy.RoundAggregation;
+import dev.fedgrid.api.strategy.SecureInput;
 import dev.fedgrid.api.strategy.Strategy;
+import java.util.Optional;
 
 /**
  * FedAvg and FedProx: the new model is the weighted mean of the updates. FedProx differs only on
@@ -29,6 +31,12 @@ final class AveragingStrategy implements Strategy {
   @Override
   public double proximalMu() {
     return mu;
+  }
+
+  /** The weighted mean is all this strategy needs, so it can run under secure aggregation. */
+  @Override
+  public Optional<SecureInput> secureInput() {
+    return Optional.of(new SecureInput.WeightedMean());
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.strategy.FitOutcome;
 import dev.fedgrid.api.strategy.RoundAggregation;
+import dev.fedgrid.api.strategy.SecureSum;
 import dev.fedgrid.core.aggregate.WeightedSum;
 import java.util.function.BinaryOperator;
 
@@ -27,6 +28,7 @@ final class MeanRound implements RoundAggregation {
   private final Parameters global;
   private final BinaryOperator<float[]> serverStep;
   private final WeightedSum sum;
+  private SecureSum secure;
   private Parameters result;
 
   /**
@@ -44,13 +46,21 @@ final class MeanRound implements RoundAggregation {
   @Override
   public void accept(FitOutcome outcome) {
     ledger.check(outcome);
+    if (secure != null && outcome instanceof FitOutcome.Success) throw RoundLedger.secureSumTaken(ledger);
     if (outcome instanceof FitOutcome.Success s) sum.add(s.parameters().values(), s.examples());
     ledger.record(outcome);
   }
 
+  /** The weighted mean of the differences becomes {@code global + meanDifference}, then the server step as usual. */
+  @Override
+  public void acceptSecureSum(SecureSum secureSum) {
+    RoundLedger.checkSecureSum(ledger, layout, secureSum, sum.count() > 0 || secure != null);
+    secure = secureSum;
+  }
+
   @Override
   public int successes() {
-    return sum.count();
+    return secure != null ? secure.contributors() : sum.count();
   }
 
   @Override
@@ -61,8 +71,15 @@ final class MeanRound implements RoundAggregation {
   @Override
   public Parameters finish() {
     if (result != null) return result;
-    if (sum.count() == 0) throw ledger.noUpdates();
-    float[] mean = sum.mean();
+    float[] mean;
+    if (secure != null) {
+      float[] g = global.values();
+      mean = new float[g.length];
+      for (int i = 0; i < mean.length; i++) mean[i] = g[i] + secure.meanDifference()[i];
+    } else {
+      if (sum.count() == 0) throw ledger.noUpdates();
+      mean = sum.mean();
+    }
     float[] next = serverStep.apply(global.values(), mean);
     RoundLedger.requireFiniteResult(next);
     result = new Parameters(layout, next);

@@ -3,7 +3,9 @@ package dev.fedgrid.core.strategy;
 import dev.fedgrid.api.model.ParameterLayout;
 import dev.fedgrid.api.model.Parameters;
 import dev.fedgrid.api.strategy.RoundAggregation;
+import dev.fedgrid.api.strategy.SecureInput;
 import dev.fedgrid.api.strategy.Strategy;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -26,6 +28,12 @@ final class OptimizerStrategy implements Strategy {
   @Override
   public String name() {
     return name;
+  }
+
+  /** The weighted mean is all this strategy needs, so it can run under secure aggregation. */
+  @Override
+  public Optional<SecureInput> secureInput() {
+    return Optional.of(new SecureInput.WeightedMean());
   }
 
   @Override

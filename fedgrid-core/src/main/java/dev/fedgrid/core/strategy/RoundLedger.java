@@ -142,6 +142,39 @@ public final class RoundLedger {
     return Map.of("node", node.value(), "round", round);
   }
 
+  /**
+   * Refuses a secure sum the round cannot take: after it finished, when it already holds an update
+   * or a sum ({@code taken}), or with the wrong length or a non-finite value; changes nothing.
+   */
+  public static void checkSecureSum(RoundLedger ledger, ParameterLayout layout, dev.fedgrid.api.strategy.SecureSum sum, boolean taken) {
+    Objects.requireNonNull(sum, "sum");
+    if (ledger.finished) {
+      throw new ConflictException("ROUND_FINISHED", "round " + ledger.round + " is already aggregated; its secure sum arrived too late", Map.of("round", ledger.round));
+    }
+    if (taken) throw secureSumTaken(ledger);
+    if (sum.meanDifference().length != layout.size()) {
+      throw new InvalidRequestException(
+          "SHAPE_MISMATCH",
+          "the secure sum of round " + ledger.round + " has " + sum.meanDifference().length + " values but the job's model has " + layout.size(),
+          Map.of("round", ledger.round));
+    }
+    for (int i = 0; i < sum.meanDifference().length; i++) {
+      if (!Float.isFinite(sum.meanDifference()[i])) {
+        throw new InvalidRequestException(
+            "NON_FINITE_UPDATE", "the secure sum of round " + ledger.round + " holds " + sum.meanDifference()[i] + " at index " + i + " (" + locate(layout, i) + ")",
+            Map.of("round", ledger.round, "index", i));
+      }
+    }
+  }
+
+  /** The error of a second input to a round that took a secure sum, or of a sum after an update. */
+  public static ConflictException secureSumTaken(RoundLedger ledger) {
+    return new ConflictException(
+        "SECURE_SUM_CONFLICT",
+        "round " + ledger.round + " of " + ledger.strategy + " takes either individual updates or one secure sum, not both and not twice",
+        Map.of("round", ledger.round));
+  }
+
   /** Refuses a non-finite aggregate, which only updates at the edge of the float range can cause. */
   public static void requireFiniteResult(float[] values) {
     for (int i = 0; i < values.length; i++) {

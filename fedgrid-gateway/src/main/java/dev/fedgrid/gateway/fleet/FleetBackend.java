@@ -101,4 +101,34 @@ public interface FleetBackend {
    * whose signature is missing or wrong never reaches it. Does nothing unless overridden.
    */
   default void resultSigned(NodeId node, TaskId task, ResultSignature signature) {}
+
+  /**
+   * The SecAgg+ setup of a fit task under secure aggregation, for checking its messages' sizes.
+   *
+   * @throws dev.fedgrid.api.NotFoundException when the task is unknown or not this node's
+   * @throws dev.fedgrid.api.InvalidRequestException with code {@code SECAGG_NOT_ENABLED} when the
+   *     task is not under secure aggregation
+   */
+  default dev.fedgrid.core.secagg.SecAggAssignment secAggAssignment(NodeId node, TaskId task) {
+    throw new dev.fedgrid.api.InvalidRequestException("SECAGG_NOT_ENABLED", "this gateway runs no secure aggregation");
+  }
+
+  /**
+   * One SecAgg+ message of the node for its task's round ({@link dev.fedgrid.core.round.RoundTask#secAggSubmit}).
+   *
+   * @param examples the training examples, with the stage-1 keys only
+   */
+  default void secAggSubmit(NodeId node, TaskId task, dev.fedgrid.core.secagg.SecAggMessage.FromClient message, long examples) {
+    throw new dev.fedgrid.api.InvalidRequestException("SECAGG_NOT_ENABLED", "this gateway runs no secure aggregation");
+  }
+
+  /**
+   * The round's next SecAgg+ message for the node, waiting up to {@code maxWait}; {@code null} when
+   * its stage is still open ({@link dev.fedgrid.core.round.RoundTask#secAggAwait}).
+   *
+   * @throws InterruptedException when the call was cancelled
+   */
+  default dev.fedgrid.core.secagg.SecAggMessage.FromServer secAggAwait(NodeId node, TaskId task, Duration maxWait) throws InterruptedException {
+    throw new dev.fedgrid.api.InvalidRequestException("SECAGG_NOT_ENABLED", "this gateway runs no secure aggregation");
+  }
 }

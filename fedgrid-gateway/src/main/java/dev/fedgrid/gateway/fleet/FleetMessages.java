@@ -105,6 +105,7 @@ final class FleetMessages {
       b.setLocalPrivacy(LocalPrivacy.newBuilder().setNoiseMultiplier(a.localPrivacy().noiseMultiplier()).setClipNorm(a.localPrivacy().clipNorm()));
     }
     if (a.confidential() != null) b.setConfidentialModelJson(toJson(a.confidential()));
+    if (a.secAgg() != null) b.setSecagg(SecAggWire.setup(a.secAgg()));
     return b.build();
   }
 

@@ -72,11 +72,13 @@ final class FleetService extends FleetGrpc.FleetImplBase {
   private final FleetBackend backend;
   private final FleetServerOptions options;
   private final Set<PollGuard> polls = ConcurrentHashMap.newKeySet();
+  private final SecAggCalls secAgg;
   private volatile boolean closing;
 
   FleetService(FleetBackend backend, FleetServerOptions options) {
     this.backend = backend;
     this.options = options;
+    this.secAgg = new SecAggCalls(backend, options);
   }
 
   /** Makes every waiting long poll answer "no task" now, and new ones answer at once. */
@@ -197,6 +199,16 @@ final class FleetService extends FleetGrpc.FleetImplBase {
       LOG.info("node {} failed task {} of job {} round {}: {}", node, task, orDash(request.getJobId()), request.getRound(), reason);
       return ReportFailureResponse.newBuilder().setTaskId(task.value()).build();
     });
+  }
+
+  @Override
+  public StreamObserver<dev.fedgrid.proto.fleet.v1.SecAggSubmitRequest> secAggSubmit(StreamObserver<dev.fedgrid.proto.fleet.v1.SecAggSubmitResponse> response) {
+    return secAgg.submit(AuthInterceptor.NODE.get(), response);
+  }
+
+  @Override
+  public void secAggAwait(dev.fedgrid.proto.fleet.v1.SecAggAwaitRequest request, StreamObserver<dev.fedgrid.proto.fleet.v1.SecAggAwaitResponse> response) {
+    secAgg.await(AuthInterceptor.NODE.get(), request, response);
   }
 
   private static <T> void unary(String method, NodeId node, StreamObserver<T> response, Supplier<T> body) {

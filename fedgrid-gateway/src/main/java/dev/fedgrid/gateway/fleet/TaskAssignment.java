@@ -10,6 +10,7 @@ import dev.fedgrid.api.model.SealedArtifact;
 import dev.fedgrid.api.model.TrainingConfig;
 import dev.fedgrid.api.privacy.DifferentialPrivacy;
 import dev.fedgrid.api.privacy.PrivacyMode;
+import dev.fedgrid.core.secagg.SecAggAssignment;
 import java.time.Instant;
 
 /**
@@ -22,6 +23,8 @@ import java.time.Instant;
  *     for evaluate tasks and for central DP, which the gateway applies itself
  * @param confidential a confidential job's sealed model, forwarded as the requestor sealed it
  *     ({@code model} is then its outline), or {@code null}
+ * @param secAgg for a fit task under secure aggregation, the node's SecAgg+ setup; {@code null}
+ *     otherwise
  */
 public record TaskAssignment(
     TaskId id,
@@ -36,14 +39,15 @@ public record TaskAssignment(
     ParameterLayout layout,
     Instant deadline,
     DifferentialPrivacy localPrivacy,
-    SealedArtifact confidential) {
+    SealedArtifact confidential,
+    SecAggAssignment secAgg) {
   public TaskAssignment {
     if (localPrivacy != null && localPrivacy.mode() != PrivacyMode.LOCAL) {
       throw new IllegalArgumentException("a task carries local differential privacy only; central DP is applied by the gateway");
     }
   }
 
-  /** A task of a job whose model is not confidential. */
+  /** A task of a job whose model is not confidential, without secure aggregation. */
   public TaskAssignment(
       TaskId id,
       JobId job,
@@ -57,7 +61,7 @@ public record TaskAssignment(
       ParameterLayout layout,
       Instant deadline,
       DifferentialPrivacy localPrivacy) {
-    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, localPrivacy, null);
+    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, localPrivacy, null, null);
   }
 
   /** A task without local differential privacy. */

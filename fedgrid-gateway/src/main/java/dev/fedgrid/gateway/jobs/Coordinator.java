@@ -336,6 +336,31 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     audit.append("node:" + node.value(), "task.result.signed", task.value(), signature.auditDetails());
   }
 
+  @Override
+  public dev.fedgrid.core.secagg.SecAggAssignment secAggAssignment(NodeId node, TaskId task) {
+    OpenTask t = task(node, task);
+    seen(node);
+    if (t.task.secAgg() == null) {
+      throw new InvalidRequestException("SECAGG_NOT_ENABLED", t.task + " does not run under secure aggregation; push its result with PushUpdate");
+    }
+    return t.task.secAgg();
+  }
+
+  @Override
+  public void secAggSubmit(NodeId node, TaskId task, dev.fedgrid.core.secagg.SecAggMessage.FromClient message, long examples) {
+    OpenTask t = task(node, task);
+    seen(node);
+    if (message instanceof dev.fedgrid.core.secagg.SecAggMessage.AdvertiseKeys) checkExamples(t, examples);
+    t.task.secAggSubmit(message, examples);
+  }
+
+  @Override
+  public dev.fedgrid.core.secagg.SecAggMessage.FromServer secAggAwait(NodeId node, TaskId task, Duration maxWait) throws InterruptedException {
+    OpenTask t = task(node, task);
+    seen(node);
+    return t.task.secAggAwait(maxWait);
+  }
+
   // ------------------------------------------------------------------ control API
 
   @Override
@@ -343,6 +368,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
     JobPlan plan = JobPlan.resolve(spec, store);
     spec.model().checkFits(plan.inputShape(), plan.label());
     if (spec.scaling() != null) plan.checkScaling(spec.scaling());
+    JobSecAgg.check(spec, plan);
     // The job is fixed to the datasets matched now: the admissions check grants and reserve budgets
     // for exactly these, so a dataset registered later under the same name cannot join unchecked.
     JobSpec resolved = (spec.scaling() != null ? spec : spec.withScaling(plan.defaultScaling(spec.standardize())))

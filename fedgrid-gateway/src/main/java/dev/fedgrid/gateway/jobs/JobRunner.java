@@ -136,12 +136,20 @@ final class JobRunner {
         fleet.plan = JobPlan.resolve(spec, coordinator.store);
         List<NodeId> eligible = participants(fleet.plan, spec, round);
         DifferentialPrivacy local = spec.privacy() != null && spec.privacy().mode() == PrivacyMode.LOCAL ? spec.privacy() : null;
-        var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local);
+        var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local,
+            JobSecAgg.plan(spec, fleet.plan));
         RoundListener announce = new RoundListener() {
           @Override
           public void started(RoundPlan p, List<NodeId> participants) {
             coordinator.event(id, "round_started", "round " + p.round() + "/" + spec.rounds() + " started on " + participants.size() + " node(s)"
-                + (spec.sampleFraction() < 1 ? " sampled from " + p.eligible().size() + " eligible (q " + spec.sampleFraction() + ")" : ""));
+                + (spec.sampleFraction() < 1 ? " sampled from " + p.eligible().size() + " eligible (q " + spec.sampleFraction() + ")" : "")
+                + (p.secAgg() != null ? " with secure aggregation (SecAgg+)" : ""));
+          }
+
+          @Override
+          public void secAggStageClosed(RoundPlan p, dev.fedgrid.core.secagg.SecAggStage stage, int survivors, int selected) {
+            coordinator.event(id, "secagg_stage", "round " + p.round() + ": SecAgg+ stage " + stageName(stage) + " closed, " + survivors + " of " + selected
+                + " node(s) go on");
           }
         };
         RoundOutcome.Completed done;
@@ -152,6 +160,10 @@ final class JobRunner {
           }
           case RoundOutcome.TooFewUpdates t -> {
             fail(job, round, t, spec);
+            return;
+          }
+          case RoundOutcome.SecureAggregationFailed f -> {
+            failSecure(job, round, f);
             return;
           }
           case RoundOutcome.Completed c -> done = c;
@@ -249,6 +261,25 @@ final class JobRunner {
     log.warn("job={} round={} failed: {}", id, round, reason);
   }
 
+  /** Fails the job when a round's secure aggregation was abandoned; no sum was released. */
+  private void failSecure(Job job, int round, RoundOutcome.SecureAggregationFailed f) {
+    for (NodeFailure n : f.failures()) coordinator.event(id, "node_failed", "round " + round + ": node " + n.node() + " " + n.phase() + " failed: " + n.reason());
+    String reason = "round " + round + " of job " + id + " failed: " + f.reason();
+    update(job, JobState.FAILED, job.completedRounds(), reason, job.startedAt(), coordinator.clock.instant(), job.metrics());
+    coordinator.event(id, "failed", reason);
+    log.warn("job={} round={} failed: {}", id, round, reason);
+  }
+
+  private static String stageName(dev.fedgrid.core.secagg.SecAggStage stage) {
+    return switch (stage) {
+      case ADVERTISE_KEYS -> "1 (keys)";
+      case SHARE_KEYS -> "2 (shares)";
+      case MASKED_INPUT -> "3 (masked inputs)";
+      case UNMASKING -> "4 (unmasking)";
+      default -> stage.name();
+    };
+  }
+
   /**
    * Fails the job when a round's Poisson draw selected fewer than {@code minNodes}: the round is
    * not re-drawn, since conditioning the sample on its size would break the independence the
@@ -309,7 +340,7 @@ final class JobRunner {
         DatasetInfo dataset = plan.byNode().get(task.node());
         boolean fit = task.kind() == PhaseKind.FIT;
         var assignment = new TaskAssignment(task.id(), id, task.round(), fit ? TaskKind.FIT : TaskKind.EVALUATE, dataset.id(), spec.model(), spec.training(),
-            task.proximalMu(), spec.scaling(), layout, task.deadline(), task.localPrivacy(), spec.confidential());
+            task.proximalMu(), spec.scaling(), layout, task.deadline(), task.localPrivacy(), spec.confidential(), task.secAgg());
         long limit = fit ? dataset.metadata().trainRows() : dataset.metadata().testRows();
         coordinator.dispatch(new OpenTask(assignment, task, limit));
       }
