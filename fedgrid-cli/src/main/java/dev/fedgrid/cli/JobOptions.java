@@ -144,7 +144,7 @@ final class JobOptions {
     ModelSpec modelSpec = ModelPresets.preset(model, first.get());
     return new JobSpec(
         name, datasets, modelSpec, training, strategyConfig, rounds, minNodes, timeoutSeconds, noStandardize ? Boolean.FALSE : null, null, privacy,
-        sampleFraction, null, secure);
+        sampleFraction, null, null, secure);
   }
 
   private SecureAggregation secureAggregation(CommandLine cl) {

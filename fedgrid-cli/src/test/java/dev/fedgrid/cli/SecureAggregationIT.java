@@ -42,7 +42,7 @@ class SecureAggregationIT {
       var victim = grid.client().nodes().stream().filter(n -> n.name().equals("hospital-3")).findFirst().orElseThrow();
       var training = new TrainingConfig(2, 16, null, 0.1, null, 5L);
       var secure = new JobSpec("secagg", List.of("cancer"), ModelSpec.logisticRegression(), training, new StrategyConfig.FedAvg(), 3, 2, 60, true, null, null,
-          null, null, new SecureAggregation(null, null, null, null, null, 10));
+          null, null, null, new SecureAggregation(null, null, null, null, null, 10));
 
       Job job = grid.client().submitJob(secure);
       Job done = Cluster.awaitJob(grid, job.id(), j -> j.state().isTerminal(), Duration.ofMinutes(2));

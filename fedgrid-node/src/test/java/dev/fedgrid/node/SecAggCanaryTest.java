@@ -98,7 +98,7 @@ class SecAggCanaryTest {
       }
       for (NodeDaemon d : daemons) d.awaitRegistration(Duration.ofSeconds(20));
       var training = new TrainingConfig(null, null, null, null, null, 11L);
-      var spec = new JobSpec("canary", List.of("cancer"), ModelSpec.logisticRegression(), training, null, 1, 3, 30, false, null, null, null, null,
+      var spec = new JobSpec("canary", List.of("cancer"), ModelSpec.logisticRegression(), training, null, 1, 3, 30, false, null, null, null, null, null,
           SecureAggregation.secAggPlus());
       Job job = coordinator.submitJob(ana, spec);
       initial = store.latestCheckpoint(job.id()).orElseThrow().parameters();

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class SecureSimulationTest {
   private static JobSpec spec(SecureAggregation secure) {
     return new JobSpec("sim", List.of("cancer"), ModelSpec.logisticRegression(), new TrainingConfig(1, 16, null, 0.1, null, 7L), null, 2, 4, 60, true, null, null,
-        null, null, secure);
+        null, null, null, secure);
   }
 
   private static Simulation sim(JobSpec spec, LocalDataset data, FaultPlan faults, DjlTrainingEngine engine) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Submission-time validation of a job's secure aggregation. */
 class SecureAggregationTest {
   private static JobSpec spec(StrategyConfig strategy, int minNodes, DifferentialPrivacy privacy, SecureAggregation secure) {
-    return new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, strategy, 5, minNodes, 60, true, null, privacy, null, null, secure);
+    return new JobSpec("t", List.of("cancer"), ModelSpec.logisticRegression(), null, strategy, 5, minNodes, 60, true, null, privacy, null, null, null, secure);
   }
 
   static List<StrategyConfig> robust() {

@@ -77,6 +77,6 @@ public record TaskAssignment(
       FeatureScaling scaling,
       ParameterLayout layout,
       Instant deadline) {
-    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, null, null);
+    this(id, job, round, kind, dataset, model, training, proximalMu, scaling, layout, deadline, null, null, null);
   }
 }

@@ -72,7 +72,7 @@ class SecAggFleetTest {
 
   private JobSpec spec(StrategyConfig strategy, int minNodes, SecureAggregation secure) {
     return new JobSpec("secure", List.of("cancer"), ModelSpec.logisticRegression(), TrainingConfig.defaults(), strategy, 1, minNodes, 30, true, null, null, null,
-        null, secure);
+        null, null, secure);
   }
 
   @Test
