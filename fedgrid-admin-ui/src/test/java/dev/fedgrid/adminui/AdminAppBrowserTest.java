@@ -112,6 +112,9 @@ class AdminAppBrowserTest {
   void everyViewShowsTheUnreachableApiAsAReadableMessageNeverABlankPage() {
     signInWithoutGateway(unreachableApi);
     for (var view : VIEWS.entrySet()) {
+      // A fresh page load for each view: driver.get to the URL already open (the set-up leaves the
+      // page on #/settings, rendered before the test signed in) would not navigate at all.
+      driver.get("about:blank");
       driver.get(server.appUrl() + "#/" + view.getKey());
       waitReady(view.getKey());
       WebElement main = driver.findElement(By.id("main"));
