@@ -160,6 +160,9 @@ final class ActivityCommand extends MarketCommands.Noun {
       super.print(result);
       Activity a = (Activity) result;
       if (a.parameters() != null) out().println("\nparameters held by the gateway: " + a.parameters().size() + " bytes, sha256 " + a.parameters().digest());
+      if (a.usage() != null) {
+        out().println("usage: " + a.usage().examplesEpochs() + " examples x epochs, " + a.usage().cpuMicros() / 1000 + " ms CPU, " + a.usage().bytes() + " bytes moved");
+      }
       if (a.batches().isEmpty()) return;
       var t = new Table("SCRIPT", "STATE", "COMMANDS", "SUBMITTED");
       a.batches().forEach(b -> t.row(b.id(), b.state(), b.commands(), b.submittedAt()));

@@ -97,6 +97,7 @@ class ActivityCommandTest {
     Run shown = as(ana, "activity", "show", activity);
     assertThat(shown.code()).as(shown.err()).isZero();
     assertThat(shown.out()).contains(activity, "READY", "done", "failed");
+    assertThat(shown.out()).as("the fit that succeeded is metered, the failed one is not").containsPattern("usage: [1-9][0-9]* examples x epochs");
     Run logs = as(ana, "activity", "logs", activity);
     assertThat(logs.out()).contains("deployed a model of 31 parameters for 30 features", "command failed after");
     assertThat(as(ana, "activity", "list", "--agreement", agreement).out()).contains(activity);

@@ -43,10 +43,13 @@ public final class ActivityClient {
 
   public record BatchSummary(String id, String state, int commands, Instant submittedAt) {}
 
+  /** What the activity's successful commands used, as billed under its agreement: examples × epochs, CPU time in microseconds, bytes moved. */
+  public record Usage(long examplesEpochs, long cpuMicros, long bytes) {}
+
   /** An activity; {@code state} is NEW, DEPLOYED, READY or TERMINATED. */
   public record Activity(
       String id, String agreement, String job, String node, String requestor, String state, String reason, Instant createdAt, Instant updatedAt,
-      HeldParameters parameters, int logLines, List<BatchSummary> batches) {}
+      HeldParameters parameters, int logLines, Usage usage, List<BatchSummary> batches) {}
 
   /** One command's result; {@code data} holds numbers (metrics, counts, sizes) and {@code parametersDigest}. */
   public record Result(int index, String command, String result, String message, Map<String, Object> data, Instant at) {

@@ -61,7 +61,7 @@ public final class GatewayServices {
     this.joinTokens = new JoinTokens(db, audit, clock);
     this.releases = new ReleaseRequests(db, store, budgets, audit, datasets::mayDownloadResults, clock);
     this.market = new Market(db, store, audit, new SqlLedger(db, clock), clock);
-    this.activities = new Activities(db, store, audit, datasets, clock);
+    this.activities = new Activities(db, store, audit, datasets, clock, market);
     // Run, in this order, inside the transaction that stores a submitted job: dataset grants first
     // (a job on data its submitter may not process reserves nothing), then privacy budgets.
     this.admissions = List.of(datasets, new BudgetAdmission(budgets));

@@ -46,6 +46,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -81,6 +82,8 @@ final class ActivityWorker {
   private final ActivitiesGrpc.ActivitiesBlockingStub blocking;
   private final ActivitiesGrpc.ActivitiesStub async;
   private final Map<String, Deployed> deployed = new ConcurrentHashMap<>();
+  /** CPU time the engine thread spent on the running command, in microseconds; reported with its result. */
+  private final AtomicLong commandCpuMicros = new AtomicLong();
 
   /** A model deployed in an activity. */
   private record Deployed(ModelSpec spec, DatasetLoader.Loaded dataset, ParameterLayout layout, Parameters parameters, boolean started) {
@@ -145,6 +148,7 @@ final class ActivityWorker {
     for (Command c : script.getCommandsList()) {
       var log = new ActivityLog(config.clock());
       long start = System.nanoTime();
+      commandCpuMicros.set(0);
       var report = ReportResultRequest.newBuilder().setActivityId(script.getActivityId()).setBatchId(script.getBatchId()).setIndex(c.getIndex());
       boolean ok;
       try {
@@ -161,7 +165,7 @@ final class ActivityWorker {
         ok = false;
         LOG.warn("{}: command {} failed: {}", ids, c.getIndex(), message);
       }
-      report.addAllLogs(log.lines());
+      report.addAllLogs(log.lines()).setCpuTimeUs(commandCpuMicros.get());
       boolean proceed;
       try {
         proceed = blocking.withDeadlineAfter(config.callTimeout().toMillis(), TimeUnit.MILLISECONDS).reportResult(report.build()).getProceed();
@@ -298,8 +302,17 @@ final class ActivityWorker {
     T run() throws Exception;
   }
 
+  /**
+   * Runs engine work on the engine thread, adding the CPU time that thread spent on it to the
+   * command's ({@link TaskRunner#cpuTimed}: the gateway bills it, and work on other threads is not
+   * counted, so the node never reports more than it spent).
+   */
   private <T> T onEngine(Work<T> work) throws Failed, InterruptedException {
-    Future<T> future = engineThreads.submit(work::run);
+    Future<T> future = engineThreads.submit(() -> {
+      var timed = TaskRunner.cpuTimed(work::run).call();
+      commandCpuMicros.addAndGet(timed.cpuMicros());
+      return timed.result();
+    });
     try {
       return future.get(MAX_RUN.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

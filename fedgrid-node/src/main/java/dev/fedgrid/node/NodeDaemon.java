@@ -76,7 +76,12 @@ public final class NodeDaemon implements AutoCloseable {
   private final String version;
   private final GatewayClient client;
   private final TaskRunner runner;
-  private final ExecutorService engineThreads = Executors.newVirtualThreadPerTaskExecutor();
+  /**
+   * Platform threads: the node bills the engine thread's CPU time (TaskRunner#cpuTimed), and the
+   * JVM measures none for a virtual thread (ThreadMXBean gives -1), so tasks and activity commands
+   * would report 0.
+   */
+  private final ExecutorService engineThreads = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().name("fedgrid-engine-", 0).daemon().factory());
   private final AtomicReference<Session> session = new AtomicReference<>();
   private final Semaphore slots;
   private final Set<Thread> taskThreads = ConcurrentHashMap.newKeySet();

@@ -233,7 +233,7 @@ final class TaskRunner {
   }
 
   /** Engine work with the CPU time its thread spent on it, in microseconds. */
-  private record Timed<T>(T result, long cpuMicros) {}
+  record Timed<T>(T result, long cpuMicros) {}
 
   /**
    * The work measured in CPU time of the thread that runs it (the engine thread), reported to the

@@ -30,6 +30,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -114,8 +115,9 @@ class ActivityEndToEndTest {
     JobSpec spec = Json.mapper().readValue("{\"name\": \"act\", \"datasets\": [\"cancer\"], \"model\": " + MODEL + ", \"rounds\": 1, \"minNodes\": 2}", JobSpec.class);
     JobId job = coordinator.submitJob(anaP, spec).id();
     var market = services.market();
-    String offer = market.publishOffer(owner, new OfferTerms(nodeId.value(), Map.of(), null, new Price("1", Map.of()))).id();
-    String demand = market.publishDemand(anaP, new DemandTerms(job.value(), Map.of(), null, new Price("1", Map.of()), "10", Map.of())).id();
+    var price = new Price("1", Map.of("examples_epochs", "0.001", "cpu_seconds", "0.5", "bytes", "0.0001"));
+    String offer = market.publishOffer(owner, new OfferTerms(nodeId.value(), Map.of(), null, price)).id();
+    String demand = market.publishDemand(anaP, new DemandTerms(job.value(), Map.of(), null, price, "1000", Map.of())).id();
     String agreement = market.createAgreement(anaP, market.propose(anaP, offer, demand).id(), Optional.empty(), Optional.empty()).id();
     market.confirm(anaP, agreement);
     market.approve(owner, agreement);
@@ -167,6 +169,17 @@ class ActivityEndToEndTest {
     JsonNode shown = json(send(ana, "GET", "/api/v1/activities/" + activity, null));
     assertThat(results.at("/4/data/parametersDigest").asText()).isEqualTo(trained).isEqualTo(shown.at("/parameters/digest").asText());
     assertThat(shown.at("/parameters/size").asLong()).isEqualTo(results.at("/4/data/bytes").asLong()).isPositive();
+    // usage: the fit's examples x epochs, the engine's CPU time, the parameters streamed both ways; one debit note prices it
+    JsonNode usage = shown.get("usage");
+    assertThat(usage.get("examplesEpochs").asLong()).isEqualTo(train * 3);
+    assertThat(usage.get("cpuMicros").asLong()).as("the node measured its engine thread").isPositive();
+    assertThat(usage.get("bytes").asLong()).isEqualTo(initial.length + shown.at("/parameters/size").asLong());
+    JsonNode notes = json(send(ana, "GET", "/api/v1/debit-notes?agreement=" + agreement, null)).get("items");
+    assertThat(notes).hasSize(1);
+    BigDecimal expected = new BigDecimal("1").add(new BigDecimal("0.001").multiply(BigDecimal.valueOf(train * 3)))
+        .add(new BigDecimal("0.5").multiply(BigDecimal.valueOf(usage.get("cpuMicros").asLong() / 1_000_000)))
+        .add(new BigDecimal("0.0001").multiply(BigDecimal.valueOf(usage.get("bytes").asLong())));
+    assertThat(new BigDecimal(notes.get(0).get("amount").asText())).isEqualByComparingTo(expected);
     // terminate
     assertThat(shown.get("state").asText()).isEqualTo("TERMINATED");
     assertThat(shown.get("reason").asText()).startsWith("terminate command of bat_");

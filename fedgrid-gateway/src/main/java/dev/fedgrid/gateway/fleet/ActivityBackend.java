@@ -21,9 +21,19 @@ public interface ActivityBackend {
   /** A log line as the node sends it: a template number and its numbers. */
   record LogEntry(int template, List<Double> args, Instant at) {}
 
-  /** The result of command {@code index} of a batch, with the log lines it produced. */
+  /**
+   * The result of command {@code index} of a batch, with the log lines it produced and the CPU time
+   * the node's engine thread spent on it, in microseconds (billed when the command succeeded).
+   */
   record CommandReport(
-      String activityId, String batchId, int index, boolean ok, String message, Map<String, Double> values, String parametersDigest, List<LogEntry> logs) {}
+      String activityId, String batchId, int index, boolean ok, String message, Map<String, Double> values, String parametersDigest, List<LogEntry> logs,
+      long cpuMicros) {
+    /** A result that reports no CPU time. */
+    public CommandReport(
+        String activityId, String batchId, int index, boolean ok, String message, Map<String, Double> values, String parametersDigest, List<LogEntry> logs) {
+      this(activityId, batchId, index, ok, message, values, parametersDigest, logs, 0);
+    }
+  }
 
   /**
    * Waits up to {@code maxWait} for a script queued for this node, and marks it running.

@@ -108,7 +108,7 @@ final class ActivityService extends ActivitiesGrpc.ActivitiesImplBase {
         logs.add(new ActivityBackend.LogEntry(l.getTemplate(), List.copyOf(l.getArgsList()), l.getAtMs() > 0 ? Instant.ofEpochMilli(l.getAtMs()) : null));
       }
       var report = new ActivityBackend.CommandReport(r.getActivityId(), r.getBatchId(), r.getIndex(), r.getOk(), r.getMessage(), Map.copyOf(r.getValuesMap()),
-          r.getParametersDigest(), logs);
+          r.getParametersDigest(), logs, r.getCpuTimeUs());
       boolean proceed = backend.report(node, report);
       LOG.info("node {}: activity {} script {} command {} {}", node, r.getActivityId(), r.getBatchId(), r.getIndex(), r.getOk() ? "ok" : "failed");
       return ReportResultResponse.newBuilder().setProceed(proceed).build();

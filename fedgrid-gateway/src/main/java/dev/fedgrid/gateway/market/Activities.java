@@ -23,6 +23,7 @@ import dev.fedgrid.gateway.fleet.ActivityBackend;
 import dev.fedgrid.gateway.json.Json;
 import dev.fedgrid.gateway.market.ActivityStore.ActivityRow;
 import dev.fedgrid.gateway.market.ActivityStore.BatchRow;
+import dev.fedgrid.gateway.market.ActivityStore.CommandUsage;
 import dev.fedgrid.gateway.market.ActivityStore.ResultRow;
 import dev.fedgrid.gateway.market.MarketStore.AgreementRow;
 import dev.fedgrid.gateway.market.MarketViews.Page;
@@ -34,6 +35,7 @@ import dev.fedgrid.market.ActivityCommand.Deploy;
 import dev.fedgrid.market.ActivityCommand.Endpoint;
 import dev.fedgrid.market.ActivityCommand.ParameterSource;
 import dev.fedgrid.market.ActivityCommand.Run;
+import dev.fedgrid.market.ActivityCommand.RunKind;
 import dev.fedgrid.market.ActivityCommand.Transfer;
 import dev.fedgrid.market.ActivityId;
 import dev.fedgrid.market.ActivityLogTemplate;
@@ -53,6 +55,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -99,9 +102,12 @@ public final class Activities implements ActivityBackend {
   private final InstantSource clock;
   private final ActivityStore store;
   private final MarketStore market;
+  private final Market billing;
   private final Object queued = new Object();
+  /** Parameter bytes the gateway streamed to or received from a node for a command not yet reported, by {@code batch:index}. */
+  private final Map<String, Long> pendingBytes = new ConcurrentHashMap<>();
 
-  public Activities(SqlDatabase db, SqlStateStore state, AuditLog audit, DatasetAccess access, InstantSource clock) {
+  public Activities(SqlDatabase db, SqlStateStore state, AuditLog audit, DatasetAccess access, InstantSource clock, Market billing) {
     this.db = Objects.requireNonNull(db, "db");
     this.state = Objects.requireNonNull(state, "state");
     this.audit = Objects.requireNonNull(audit, "audit");
@@ -109,6 +115,7 @@ public final class Activities implements ActivityBackend {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.store = new ActivityStore(db);
     this.market = new MarketStore(db);
+    this.billing = Objects.requireNonNull(billing, "billing");
   }
 
   // ---- views ----
@@ -117,9 +124,12 @@ public final class Activities implements ActivityBackend {
 
   public record BatchSummary(String id, String state, int commands, Instant submittedAt) {}
 
+  /** What the activity's successful commands used (docs/market.md, "Metering"); CPU time in microseconds. */
+  public record UsageView(long examplesEpochs, long cpuMicros, long bytes) {}
+
   public record ActivityView(
       String id, String agreement, String job, String node, String requestor, String state, String reason, Instant createdAt, Instant updatedAt,
-      ParametersView parameters, int logLines, List<BatchSummary> batches) {}
+      ParametersView parameters, int logLines, UsageView usage, List<BatchSummary> batches) {}
 
   /** One command's result: {@code result} is {@code ok} or {@code error}; data holds numbers and {@code parametersDigest}. */
   public record ResultView(int index, String command, String result, String message, Map<String, Object> data, Instant at) {}
@@ -239,11 +249,14 @@ public final class Activities implements ActivityBackend {
     long until = System.nanoTime() + maxWait.toNanos();
     while (true) {
       Optional<ScriptAssignment> next = db.transact("hand a script to " + node, () -> {
-        Optional<BatchRow> b = store.nextQueued(node.value());
-        if (b.isEmpty()) return Optional.<ScriptAssignment>empty();
-        ActivityRow a = store.activity(b.get().activityId()).orElseThrow();
-        store.setBatchState(b.get().id(), ActivityStore.RUNNING, null);
-        return Optional.of(new ScriptAssignment(a.id(), b.get().id(), a.agreementId(), a.jobId(), script(b.get())));
+        while (true) {
+          Optional<BatchRow> b = store.nextQueued(node.value());
+          if (b.isEmpty()) return Optional.<ScriptAssignment>empty();
+          ActivityRow a = store.activity(b.get().activityId()).orElseThrow();
+          store.setBatchState(b.get().id(), ActivityStore.RUNNING, null);
+          store.setBatchStarted(b.get().id(), clock.instant());
+          if (admit(a, b.get(), 0)) return Optional.of(new ScriptAssignment(a.id(), b.get().id(), a.agreementId(), a.jobId(), script(b.get())));
+        }
       });
       if (next.isPresent()) return next;
       long left = until - System.nanoTime();
@@ -258,7 +271,7 @@ public final class Activities implements ActivityBackend {
   public boolean report(NodeId node, CommandReport r) {
     Map<String, Object> data = data(r);
     String message = message(r.message(), r.ok());
-    return db.transact("store result " + r.index() + " of " + r.batchId(), () -> {
+    boolean proceed = db.transact("store result " + r.index() + " of " + r.batchId(), () -> {
       ActivityRow activity = refresh(store.activity(nodeBatch(node, r.activityId(), r.batchId()).activityId()).orElseThrow());
       BatchRow batch = store.batch(r.batchId()).orElseThrow(); // after refresh, which cancels it when the agreement ended
       List<ResultRow> results = store.results(batch.id());
@@ -275,6 +288,7 @@ public final class Activities implements ActivityBackend {
       }
       ActivityCommand command = script(batch).commands().get(r.index());
       Instant now = clock.instant();
+      CommandUsage used = r.ok() ? usage(node, activity, batch, results, command, r, now) : CommandUsage.NONE;
       if (r.ok() && command instanceof Transfer t && t.to() == Endpoint.GATEWAY && !Objects.equals(activity.parametersDigest(), r.parametersDigest())) {
         throw new InvalidRequestException("PARAMETERS_DIGEST_MISMATCH", "command " + r.index() + " reports parameters " + r.parametersDigest()
             + " but the gateway received " + activity.parametersDigest(), Map.of("index", r.index()));
@@ -295,17 +309,139 @@ public final class Activities implements ActivityBackend {
       if (dropped > 0) store.appendLog(activity.id(), batch.id(), r.index(), "(gateway) " + dropped + " log line(s) dropped: not an allowed template", now);
       store.insertResult(new ResultRow(batch.id(), r.index(), command.name(), r.ok(), message, data, now));
       if (r.ok()) {
+        if (!used.isZero()) store.insertUsage(batch.id(), r.index(), activity.id(), activity.agreementId(), used, now);
         ActivityState next = ActivityScript.after(activity.state(), command);
         if (next != activity.state()) store.setState(activity.id(), next, next.isFinal() ? "terminate command of " + batch.id() : "", now);
       }
       boolean last = r.index() == batch.commands() - 1;
       if (!r.ok() || last) {
-        String end = r.ok() ? ActivityStore.DONE : ActivityStore.FAILED;
-        store.setBatchState(batch.id(), end, now);
-        audit.append("system", "activity.script_finished", activity.id(), Map.of("batch", batch.id(), "state", end, "results", String.valueOf(r.index() + 1)));
+        finish(activity, batch, r.ok() ? ActivityStore.DONE : ActivityStore.FAILED, r.index() + 1);
+        return false;
       }
-      return r.ok() && !last;
+      return admit(store.activity(activity.id()).orElseThrow(), batch, r.index() + 1);
     });
+    pendingBytes.remove(r.batchId() + ":" + r.index());
+    return proceed;
+  }
+
+  /**
+   * Ends a script: its state, then its bill when it used anything (a debit note with the
+   * agreement's cumulative total, as after a round), then {@code activity.script_finished}.
+   */
+  private void finish(ActivityRow activity, BatchRow batch, String end, int results) throws SQLException {
+    store.setBatchState(batch.id(), end, clock.instant());
+    var details = new LinkedHashMap<String, String>();
+    details.put("batch", batch.id());
+    details.put("state", end);
+    details.put("results", String.valueOf(results));
+    if (!store.usageBy("batch_id", batch.id()).isZero()) details.putAll(billing.billActivity(activity.agreementId(), activity.id(), batch.id()));
+    audit.append("system", "activity.script_finished", activity.id(), details);
+  }
+
+  /**
+   * Whether command {@code index} of a running script may start: not when the agreement's usage so
+   * far plus what the command is expected to use would price above the hard cap. Then the command
+   * gets an error result written by the gateway, the script fails and is billed, the agreement is
+   * terminated (requestor side, as at a round) and the activity ends with it.
+   */
+  private boolean admit(ActivityRow activity, BatchRow batch, int index) throws SQLException {
+    ActivityCommand c = script(batch).commands().get(index);
+    CommandUsage expected = expected(activity, c);
+    Optional<String> over = billing.overHardCap(activity.agreementId(), expected.examplesEpochs(), expected.cpuMicros(), expected.bytesMoved(),
+        "command " + index + " (" + expected.command() + ", expected " + expected.examplesEpochs() + " examples × epochs, " + expected.cpuMicros() / 1_000_000
+            + " CPU seconds, " + expected.bytesMoved() + " bytes)");
+    if (over.isEmpty()) return true;
+    Instant now = clock.instant();
+    store.insertResult(new ResultRow(batch.id(), index, c.name(), false, "not started: " + over.get(), Map.of(), now));
+    finish(activity, batch, ActivityStore.FAILED, index + 1);
+    billing.terminateAtHardCap(activity.agreementId(), over.get());
+    end(store.activity(activity.id()).orElseThrow(), over.get(), "system");
+    return false;
+  }
+
+  /**
+   * What a command is expected to use, priced ahead at the hard cap: a fit's examples × epochs at
+   * most (the dataset's training rows × the epochs asked), the job's parameters where it loads them,
+   * and otherwise, counter by counter, the most a command of its kind used in this activity so far
+   * (as a round is priced ahead by the last one).
+   */
+  private CommandUsage expected(ActivityRow activity, ActivityCommand c) throws SQLException {
+    String kind = kind(c);
+    CommandUsage like = store.largest(activity.id(), kind);
+    long examples = like.examplesEpochs();
+    long bytes = like.bytesMoved();
+    if (c instanceof Run r && r.kind() == RunKind.FIT) {
+      DatasetId dataset = r.dataset() != null ? r.dataset() : deployedDataset(activity.id());
+      long rows = dataset == null ? 0 : state.dataset(dataset).map(d -> d.metadata().trainRows()).orElse(0L);
+      examples = Math.max(examples, rows * r.training().epochs());
+    }
+    if (loadsJob(c)) {
+      Optional<Checkpoint> checkpoint = state.latestCheckpoint(JobId.of(activity.jobId()));
+      if (checkpoint.isPresent()) bytes = Math.max(bytes, TensorCodec.encode(checkpoint.get().parameters()).length);
+    }
+    return new CommandUsage(kind, examples, like.cpuMicros(), bytes);
+  }
+
+  /**
+   * A successful command's usage, validated: a fit's examples (a whole number, at most the
+   * dataset's catalogued training rows) and epochs (those asked); the CPU time the node reports (0
+   * or more, and at most its registered cores times the time since the command could start, plus a
+   * second, as for tasks); the parameter bytes the gateway moved for it.
+   *
+   * @throws InvalidRequestException {@code INVALID_RESULT} or {@code INVALID_CPU_TIME}; nothing is stored
+   */
+  private CommandUsage usage(NodeId node, ActivityRow activity, BatchRow batch, List<ResultRow> results, ActivityCommand c, CommandReport r, Instant now)
+      throws SQLException {
+    long examplesEpochs = 0;
+    if (c instanceof Run run && run.kind() == RunKind.FIT) {
+      Double examples = r.values().get("examples");
+      Double epochs = r.values().get("epochs");
+      DatasetId dataset = run.dataset() != null ? run.dataset() : deployedDataset(activity.id());
+      long rows = dataset == null ? 0 : state.dataset(dataset).map(d -> d.metadata().trainRows()).orElse(0L);
+      if (examples == null || examples < 0 || examples != Math.rint(examples) || examples > rows) {
+        throw new InvalidRequestException("INVALID_RESULT", "a fit reports 'examples', a whole number from 0 to the " + rows + " training rows of dataset "
+            + dataset + "; got " + examples, Map.of("index", r.index()));
+      }
+      if (epochs == null || epochs.doubleValue() != run.training().epochs()) {
+        throw new InvalidRequestException("INVALID_RESULT", "a fit reports 'epochs', the " + run.training().epochs() + " asked; got " + epochs, Map.of("index", r.index()));
+      }
+      examplesEpochs = examples.longValue() * run.training().epochs();
+    }
+    Instant since = results.isEmpty() ? store.batchStarted(batch.id()).orElse(batch.submittedAt()) : results.getLast().at();
+    int cores = state.node(node).map(n -> n.cores()).orElse(1);
+    long most = Duration.between(since, now).plusSeconds(1).toNanos() / 1000 * Math.max(1, cores);
+    if (r.cpuMicros() < 0 || r.cpuMicros() > most) {
+      throw new InvalidRequestException("INVALID_CPU_TIME", "command " + r.index() + " of " + batch.id() + " reports " + r.cpuMicros() + " µs of CPU time but node "
+          + node + " registered " + cores + " core(s) and could start the command " + Duration.between(since, now).toMillis() + " ms ago (a second of slack"
+          + " added); it must be 0 or more and at most that", Map.of("index", r.index()));
+    }
+    return new CommandUsage(kind(c), examplesEpochs, r.cpuMicros(), pendingBytes.getOrDefault(batch.id() + ":" + r.index(), 0L));
+  }
+
+  /** The dataset of the activity's last successful deploy; null when none. */
+  private DatasetId deployedDataset(String activityId) throws SQLException {
+    List<BatchRow> batches = new ArrayList<>(store.batches(activityId));
+    batches.sort(java.util.Comparator.comparing(BatchRow::submittedAt).thenComparing(BatchRow::id));
+    for (BatchRow b : batches.reversed()) {
+      List<ActivityCommand> commands = script(b).commands();
+      for (ResultRow res : store.results(b.id()).reversed()) {
+        if (res.ok() && commands.get(res.index()) instanceof Deploy d) return d.dataset();
+      }
+    }
+    return null;
+  }
+
+  /** A command's kind as priced ahead: {@code run:fit}, {@code run:evaluate}, {@code transfer:job>activity}, or its name. */
+  static String kind(ActivityCommand c) {
+    return switch (c) {
+      case Run r -> "run:" + r.kind().name().toLowerCase(java.util.Locale.ROOT);
+      case Transfer t -> "transfer:" + t.from().name().toLowerCase(java.util.Locale.ROOT) + ">" + t.to().name().toLowerCase(java.util.Locale.ROOT);
+      default -> c.name();
+    };
+  }
+
+  private static boolean loadsJob(ActivityCommand c) {
+    return c instanceof Deploy d && d.parameters() == ParameterSource.JOB || c instanceof Transfer t && t.from() == Endpoint.JOB;
   }
 
   @Override
@@ -318,7 +454,9 @@ public final class Activities implements ActivityBackend {
       return store.activity(activityId).orElseThrow().jobId();
     });
     Checkpoint checkpoint = state.latestCheckpoint(JobId.of(jobId)).orElseThrow(() -> noJobParameters(jobId));
-    return TensorCodec.encode(checkpoint.parameters());
+    byte[] bytes = TensorCodec.encode(checkpoint.parameters());
+    pendingBytes.merge(batchId + ":" + index, (long) bytes.length, Long::sum); // metered with the command's result
+    return bytes;
   }
 
   @Override
@@ -327,7 +465,7 @@ public final class Activities implements ActivityBackend {
     int bad = decoded.firstNonFinite();
     if (bad >= 0) throw new InvalidRequestException("INVALID_PARAMETERS", "parameter " + bad + " is NaN or infinite; nothing was stored", Map.of("index", index));
     String digest = sha256(bytes);
-    return db.transact("store the parameters of " + activityId, () -> {
+    String stored = db.transact("store the parameters of " + activityId, () -> {
       BatchRow batch = running(nodeBatch(node, activityId, batchId));
       if (!(command(batch, index) instanceof Transfer t && t.to() == Endpoint.GATEWAY)) {
         throw new ConflictException("NOT_A_PARAMETER_COMMAND", "command " + index + " of " + batchId + " is not a transfer to the gateway", Map.of("index", index));
@@ -338,6 +476,8 @@ public final class Activities implements ActivityBackend {
       store.setParameters(activityId, bytes, digest, clock.instant());
       return digest;
     });
+    pendingBytes.merge(batchId + ":" + index, (long) bytes.length, Long::sum); // metered with the command's result
+    return stored;
   }
 
   /** The SHA-256 of {@code bytes}, lower-case hex: how results name parameters. */
@@ -511,8 +651,9 @@ public final class Activities implements ActivityBackend {
   private ActivityView view(ActivityRow r) throws SQLException {
     var batches = store.batches(r.id()).stream().map(b -> new BatchSummary(b.id(), b.state(), b.commands(), b.submittedAt())).toList();
     ParametersView p = r.parametersDigest() == null ? null : new ParametersView(r.parametersDigest(), r.parametersSize());
+    CommandUsage u = store.usageBy("activity_id", r.id());
     return new ActivityView(r.id(), r.agreementId(), r.jobId(), r.nodeId(), r.requestor(), r.state().name(), r.reason(), r.createdAt(), r.updatedAt(), p,
-        r.logLines(), batches);
+        r.logLines(), new UsageView(u.examplesEpochs(), u.cpuMicros(), u.bytesMoved()), batches);
   }
 
   @SuppressWarnings("unchecked")

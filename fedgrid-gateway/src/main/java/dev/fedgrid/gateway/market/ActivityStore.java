@@ -163,6 +163,68 @@ final class ActivityStore {
     s.executeUpdate();
   }
 
+  /** Marks a batch handed to its node at {@code at} (V11): the CPU time its results may claim starts there. */
+  void setBatchStarted(String id, Instant at) throws SQLException {
+    PreparedStatement s = db.statement("UPDATE market_activity_batches SET started_at = ? WHERE id = ?");
+    s.setString(1, text(at));
+    s.setString(2, id);
+    s.executeUpdate();
+  }
+
+  Optional<Instant> batchStarted(String id) throws SQLException {
+    PreparedStatement s = db.statement("SELECT started_at FROM market_activity_batches WHERE id = ?");
+    s.setString(1, id);
+    return first(s, r -> Optional.ofNullable(instantOrNull(r.getString(1)))).flatMap(t -> t);
+  }
+
+  // ---- usage (V11) ----
+
+  /** What one successful command used: {@code command} is its kind as priced ahead ({@code run:fit}, {@code deploy}, ...). */
+  record CommandUsage(String command, long examplesEpochs, long cpuMicros, long bytesMoved) {
+    static final CommandUsage NONE = new CommandUsage("", 0, 0, 0);
+
+    boolean isZero() {
+      return examplesEpochs == 0 && cpuMicros == 0 && bytesMoved == 0;
+    }
+
+    CommandUsage plus(CommandUsage o) {
+      return new CommandUsage(command, examplesEpochs + o.examplesEpochs, cpuMicros + o.cpuMicros, bytesMoved + o.bytesMoved);
+    }
+  }
+
+  void insertUsage(String batchId, int index, String activityId, String agreementId, CommandUsage u, Instant at) throws SQLException {
+    PreparedStatement s = db.statement("INSERT INTO market_activity_usage (batch_id, idx, activity_id, agreement_id, command, examples_epochs, cpu_micros,"
+        + " bytes_moved, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.setString(1, batchId);
+    s.setInt(2, index);
+    s.setString(3, activityId);
+    s.setString(4, agreementId);
+    s.setString(5, u.command());
+    s.setLong(6, u.examplesEpochs());
+    s.setLong(7, u.cpuMicros());
+    s.setLong(8, u.bytesMoved());
+    s.setString(9, text(at));
+    s.executeUpdate();
+  }
+
+  /** The usage summed over the rows whose {@code column} is {@code value} ({@code activity_id} or {@code batch_id}). */
+  CommandUsage usageBy(String column, String value) throws SQLException {
+    if (!column.equals("activity_id") && !column.equals("batch_id")) throw new IllegalArgumentException(column);
+    PreparedStatement s = db.statement("SELECT COALESCE(SUM(examples_epochs), 0), COALESCE(SUM(cpu_micros), 0), COALESCE(SUM(bytes_moved), 0)"
+        + " FROM market_activity_usage WHERE " + column + " = ?");
+    s.setString(1, value);
+    return first(s, r -> new CommandUsage("", r.getLong(1), r.getLong(2), r.getLong(3))).orElse(CommandUsage.NONE);
+  }
+
+  /** The largest usage of one command of kind {@code command} in the activity so far, counter by counter: how the next one is priced ahead. */
+  CommandUsage largest(String activityId, String command) throws SQLException {
+    PreparedStatement s = db.statement("SELECT COALESCE(MAX(examples_epochs), 0), COALESCE(MAX(cpu_micros), 0), COALESCE(MAX(bytes_moved), 0)"
+        + " FROM market_activity_usage WHERE activity_id = ? AND command = ?");
+    s.setString(1, activityId);
+    s.setString(2, command);
+    return first(s, r -> new CommandUsage(command, r.getLong(1), r.getLong(2), r.getLong(3))).orElse(new CommandUsage(command, 0, 0, 0));
+  }
+
   // ---- results and logs ----
 
   void insertResult(ResultRow r) throws SQLException {

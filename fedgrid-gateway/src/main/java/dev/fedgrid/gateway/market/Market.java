@@ -737,10 +737,11 @@ public final class Market implements JobMarket {
         MarketStore.Metered used = store.usage(a.id());
         List<DocumentRow> docs = store.documents(a.id());
         boolean hasInvoice = docs.stream().anyMatch(d -> d.kind().equals(INVOICE) && d.status() != DocumentStatus.REJECTED && d.status() != DocumentStatus.CANCELLED);
-        if (used.rounds() == 0 || hasInvoice) continue;
+        if (used.rounds() + used.commands() == 0 || hasInvoice) continue;
         Money due = pricing(a).price(used.counters());
         Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
-        String justification = "metered by the gateway over " + used.rounds() + " round(s): " + used.examplesEpochs() + " examples × epochs, "
+        String justification = "metered by the gateway over " + used.rounds() + " round(s) and " + used.commands() + " activity command(s): "
+            + used.examplesEpochs() + " examples × epochs, "
             + used.counters().get(UsageCounter.CPU_SECONDS) + " CPU seconds, " + used.bytesMoved() + " bytes moved";
         try {
           PaymentDocument.Invoice invoice = payments(a, docs, allocationOf(a)).issueInvoice(total, justification);
@@ -753,6 +754,53 @@ public final class Market implements JobMarket {
       if (!invoiced.isEmpty()) notices.addFirst(new Notice("invoices", "invoiced: " + String.join(", ", invoiced)));
       return List.copyOf(notices);
     });
+  }
+
+  // ---- activities (called by Activities inside its transaction) ----
+
+  /**
+   * The hard cap ahead of an activity command, as ahead of a round: when the agreement's usage so
+   * far plus {@code next} (the command's expected usage) would price above its hard cap, the reason
+   * the command must not start; empty when it may.
+   */
+  Optional<String> overHardCap(String agreementId, long examplesEpochs, long cpuMicros, long bytesMoved, String command) throws SQLException {
+    AgreementRow a = store.agreement(agreementId).orElseThrow();
+    Money next = pricing(a).price(store.usage(a.id()).plus(examplesEpochs, cpuMicros, bytesMoved).counters());
+    if (next.compareTo(a.hardCap()) <= 0) return Optional.empty();
+    return Optional.of("hard cap: " + command + " would bring the total of agreement " + a.id() + " to " + next + ", above the hard cap " + a.hardCap());
+  }
+
+  /** Terminates the agreement at its hard cap (requestor side, actor {@code system}) when it is still APPROVED. */
+  void terminateAtHardCap(String agreementId, String reason) throws SQLException {
+    AgreementRow a = store.agreement(agreementId).orElseThrow();
+    if (a.state() == AgreementState.APPROVED) terminate(a, Party.REQUESTOR, reason);
+  }
+
+  /**
+   * Bills a finished activity script that used resources, as a round is billed: a debit note (actor
+   * {@code system}) with the agreement's cumulative price over rounds and activity commands, capped at
+   * the hard cap. Returns what happened, for the script's audit event: the note and its total, the
+   * soft cap warning, or why the rules refused the note (nothing is issued then).
+   */
+  Map<String, String> billActivity(String agreementId, String activityId, String batchId) throws SQLException {
+    AgreementRow a = store.agreement(agreementId).orElseThrow();
+    MarketStore.Metered used = store.usage(a.id());
+    Money due = pricing(a).price(used.counters());
+    Money total = due.compareTo(a.hardCap()) > 0 ? a.hardCap() : due;
+    List<DocumentRow> docs = store.documents(a.id());
+    var out = new LinkedHashMap<String, String>();
+    try {
+      AgreementPayments.Issued issued = payments(a, docs, allocationOf(a)).issueDebitNote(total, Duration.ofSeconds(DEFAULT_ACCEPT_WITHIN_SECONDS));
+      DocumentRow note = insert(a, docs.size(), DEBIT_NOTE, new Issued(issued.note(), issued.warning().orElse(null)), "system",
+          Map.of("activity", activityId, "batch", batchId, "examplesEpochs", Long.toString(used.examplesEpochs()),
+              "cpuSeconds", Long.toString(used.counters().get(UsageCounter.CPU_SECONDS)), "bytes", Long.toString(used.bytesMoved())));
+      out.put("debitNote", note.id());
+      out.put("total", total.toString());
+      issued.warning().ifPresent(w -> out.put("softCap", w));
+    } catch (FedGridException e) {
+      out.put("billingRefused", e.getMessage());
+    }
+    return out;
   }
 
   /** Terminates an APPROVED agreement on {@code side}'s behalf (actor {@code system}); returns its new row. */

@@ -339,17 +339,20 @@ final class MarketStore {
   // ---- metering ----
 
   /**
-   * An agreement's metered usage summed over the rounds it was metered in (V8, V9).
+   * An agreement's metered usage summed over the rounds it was metered in (V8, V9) and the
+   * activity commands (V11).
    *
    * @param cpuMicros CPU time in microseconds
    * @param bytesMoved bytes moved over the fleet API
+   * @param rounds job rounds metered
+   * @param commands activity commands metered
    */
-  record Metered(long examplesEpochs, long cpuMicros, long bytesMoved, int rounds) {
-    static final Metered NONE = new Metered(0, 0, 0, 0);
+  record Metered(long examplesEpochs, long cpuMicros, long bytesMoved, int rounds, int commands) {
+    static final Metered NONE = new Metered(0, 0, 0, 0, 0);
 
     /** This usage plus one more round of {@code examplesEpochs}, {@code cpuMicros} and {@code bytesMoved}. */
     Metered plus(long examplesEpochs, long cpuMicros, long bytesMoved) {
-      return new Metered(this.examplesEpochs + examplesEpochs, this.cpuMicros + cpuMicros, this.bytesMoved + bytesMoved, rounds + 1);
+      return new Metered(this.examplesEpochs + examplesEpochs, this.cpuMicros + cpuMicros, this.bytesMoved + bytesMoved, rounds + 1, commands);
     }
 
     /**
@@ -377,10 +380,13 @@ final class MarketStore {
   }
 
   Metered usage(String agreementId) throws SQLException {
-    PreparedStatement s = db.statement(
-        "SELECT COALESCE(SUM(examples_epochs), 0), COALESCE(SUM(cpu_micros), 0), COALESCE(SUM(bytes_moved), 0), COUNT(*) FROM market_usage WHERE agreement_id = ?");
+    // job rounds (V8, V9) and activity commands (V11): one usage, so the agreement's notes stay cumulative
+    PreparedStatement s = db.statement("SELECT COALESCE(SUM(ee), 0), COALESCE(SUM(cpu), 0), COALESCE(SUM(b), 0), COALESCE(SUM(r), 0), COALESCE(SUM(c), 0) FROM ("
+        + " SELECT examples_epochs AS ee, cpu_micros AS cpu, bytes_moved AS b, 1 AS r, 0 AS c FROM market_usage WHERE agreement_id = ?"
+        + " UNION ALL SELECT examples_epochs, cpu_micros, bytes_moved, 0, 1 FROM market_activity_usage WHERE agreement_id = ?) u");
     s.setString(1, agreementId);
-    return first(s, r -> new Metered(r.getLong(1), r.getLong(2), r.getLong(3), r.getInt(4))).orElse(Metered.NONE);
+    s.setString(2, agreementId);
+    return first(s, r -> new Metered(r.getLong(1), r.getLong(2), r.getLong(3), r.getInt(4), r.getInt(5))).orElse(Metered.NONE);
   }
 
   // ---- allocations ----

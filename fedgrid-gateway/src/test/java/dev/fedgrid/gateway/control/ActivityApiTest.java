@@ -239,7 +239,98 @@ class ActivityApiTest {
     assertThat(json(send(ana, "GET", "/api/v1/activities/" + activity + "/batches/" + batch, null)).get("results")).isEmpty();
   }
 
+  @Test
+  void aScriptsUsageIsMeteredValidatedAndBilledAtTheAgreedPrice() throws Exception {
+    String price = "{\"fixed\": \"0.5\", \"perUnit\": {\"examples_epochs\": \"0.01\", \"cpu_seconds\": \"0.1\", \"bytes\": \"0.00001\"}}";
+    String agreement = agreement(price, "100");
+    String activity = activity(agreement);
+    String batch = json(exec(activity, "[{\"deploy\": {\"model\": " + MODEL + ", \"dataset\": \"" + dataset + "\", \"parameters\": \"job\"}}, {\"start\": {}},"
+        + " {\"run\": {\"kind\": \"fit\", \"epochs\": 2}}, {\"terminate\": {}}]")).get("id").asText();
+    services.activities().pollScript(node, Duration.ofSeconds(1)).orElseThrow();
+    long streamed = services.activities().jobParameters(node, activity, batch, 0).length;
+    assertThat(services.activities().report(node, report(activity, batch, 0, true, Map.of("parameters", 2.0)))).isTrue();
+    assertThat(services.activities().report(node, report(activity, batch, 1, true, Map.of("trainExamples", 100.0)))).isTrue();
+    // the dataset has 100 training rows and the fit asked for 2 epochs; an 8-core node cannot have spent an hour of CPU
+    for (var bad : List.of(fit(activity, batch, 101, 2, 0), fit(activity, batch, 80.5, 2, 0), fit(activity, batch, 80, 3, 0))) {
+      assertThatThrownBy(() -> services.activities().report(node, bad))
+          .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.code()).isEqualTo("INVALID_RESULT"));
+    }
+    for (long cpu : List.of(-1L, 3_600_000_000L)) {
+      assertThatThrownBy(() -> services.activities().report(node, fit(activity, batch, 80, 2, cpu)))
+          .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.code()).isEqualTo("INVALID_CPU_TIME"));
+    }
+    assertThat(notes(agreement)).as("nothing is billed before the script ends").isEmpty();
+    assertThat(services.activities().report(node, fit(activity, batch, 80, 2, 2_500_000))).isTrue();
+    assertThat(services.activities().report(node, report(activity, batch, 3, true, Map.of()))).isFalse();
+
+    JsonNode usage = json(send(ana, "GET", "/api/v1/activities/" + activity, null)).get("usage");
+    assertThat(usage.get("examplesEpochs").asLong()).isEqualTo(160);
+    assertThat(usage.get("cpuMicros").asLong()).isEqualTo(2_500_000);
+    assertThat(usage.get("bytes").asLong()).isEqualTo(streamed);
+    JsonNode notes = notes(agreement);
+    assertThat(notes).hasSize(1);
+    // fixed + 0.01 x 160 examples x epochs + 0.1 x 2 whole CPU seconds + 0.00001 x bytes
+    var expected = new java.math.BigDecimal("0.5").add(new java.math.BigDecimal("1.6")).add(new java.math.BigDecimal("0.2"))
+        .add(new java.math.BigDecimal("0.00001").multiply(java.math.BigDecimal.valueOf(streamed)));
+    assertThat(new java.math.BigDecimal(notes.get(0).get("amount").asText())).isEqualByComparingTo(expected);
+  }
+
+  @Test
+  void aFailedCommandBillsNothing() throws Exception {
+    String price = "{\"fixed\": \"0.5\", \"perUnit\": {\"examples_epochs\": \"0.01\", \"cpu_seconds\": \"0.1\"}}";
+    String agreement = agreement(price, "100");
+    String activity = activity(agreement);
+    String batch = json(exec(activity, "[{\"deploy\": {\"model\": " + MODEL + ", \"dataset\": \"" + dataset + "\"}}, {\"start\": {}},"
+        + " {\"run\": {\"kind\": \"fit\", \"epochs\": 2}}]")).get("id").asText();
+    services.activities().pollScript(node, Duration.ofSeconds(1)).orElseThrow();
+    assertThat(services.activities().report(node, report(activity, batch, 0, true, Map.of()))).isTrue();
+    assertThat(services.activities().report(node, report(activity, batch, 1, true, Map.of()))).isTrue();
+    var failed = new CommandReport(activity, batch, 2, false, "diverged", Map.of("examples", 80.0, "epochs", 2.0), "", List.of(), 1_000_000);
+    assertThat(services.activities().report(node, failed)).isFalse();
+    JsonNode usage = json(send(ana, "GET", "/api/v1/activities/" + activity, null)).get("usage");
+    assertThat(usage.get("examplesEpochs").asLong()).isZero();
+    assertThat(usage.get("cpuMicros").asLong()).isZero();
+    assertThat(notes(agreement)).isEmpty();
+  }
+
+  @Test
+  void aCommandThatWouldPassTheHardCapIsNotStartedAndTheAgreementEnds() throws Exception {
+    String price = "{\"fixed\": \"0\", \"perUnit\": {\"examples_epochs\": \"0.01\"}}";
+    String agreement = agreement(price, "2");
+    String activity = activity(agreement);
+    // the first fit uses 80 x 1 (0.80); the second may use 100 rows x 2 epochs, 0.80 + 2.00 > 2: it does not start
+    String batch = json(exec(activity, "[{\"deploy\": {\"model\": " + MODEL + ", \"dataset\": \"" + dataset + "\"}}, {\"start\": {}},"
+        + " {\"run\": {\"kind\": \"fit\", \"epochs\": 1}}, {\"run\": {\"kind\": \"fit\", \"epochs\": 2}}, {\"terminate\": {}}]")).get("id").asText();
+    services.activities().pollScript(node, Duration.ofSeconds(1)).orElseThrow();
+    assertThat(services.activities().report(node, report(activity, batch, 0, true, Map.of()))).isTrue();
+    assertThat(services.activities().report(node, report(activity, batch, 1, true, Map.of()))).isTrue();
+    assertThat(services.activities().report(node, fit(activity, batch, 80, 1, 0))).as("the node is told to stop").isFalse();
+
+    JsonNode b = json(send(ana, "GET", "/api/v1/activities/" + activity + "/batches/" + batch, null));
+    assertThat(b.get("state").asText()).isEqualTo("failed");
+    assertThat(b.get("results")).hasSize(4);
+    assertThat(b.at("/results/3/result").asText()).isEqualTo("error");
+    assertThat(b.at("/results/3/message").asText()).startsWith("not started: hard cap: command 3 (run:fit").contains("above the hard cap 2");
+    JsonNode notes = notes(agreement);
+    assertThat(notes).hasSize(1);
+    assertThat(new java.math.BigDecimal(notes.get(0).get("amount").asText())).isEqualByComparingTo("0.80");
+    assertThat(json(send(ana, "GET", "/api/v1/agreements/" + agreement, null)).get("state").asText()).isEqualTo("TERMINATED");
+    JsonNode shown = json(send(ana, "GET", "/api/v1/activities/" + activity, null));
+    assertThat(shown.get("state").asText()).isEqualTo("TERMINATED");
+    assertThat(shown.get("reason").asText()).startsWith("hard cap:");
+    assertThat(shown.at("/usage/examplesEpochs").asLong()).isEqualTo(80);
+    assertThatThrownBy(() -> services.activities().report(node, report(activity, batch, 4, true, Map.of()))).isInstanceOf(ConflictException.class);
+  }
+
   // ---- fixtures ----
+
+  private static CommandReport fit(String activity, String batch, double examples, double epochs, long cpuMicros) {
+    return new CommandReport(activity, batch, 2, true, "fit", Map.of("examples", examples, "epochs", epochs, "loss", 0.5), "", List.of(), cpuMicros);
+  }
+
+  private JsonNode notes(String agreement) throws Exception {
+    return json(send(ana, "GET", "/api/v1/debit-notes?agreement=" + agreement, null)).get("items");
+  }
 
   private static CommandReport report(String activity, String batch, int index, boolean ok, Map<String, Double> values) {
     return new CommandReport(activity, batch, index, ok, ok ? "ok" : "failed", values, "", List.of());
@@ -247,12 +338,18 @@ class ActivityApiTest {
 
   /** An approved agreement between ana's job (which waits for a second node) and an offer on the node. */
   private String agreement() throws Exception {
+    return agreement(null, "1");
+  }
+
+  /** As {@link #agreement()}, with the offer's {@code price} (JSON, or null for none) and the demand's budget, its hard cap. */
+  private String agreement(String price, String budget) throws Exception {
     String spec = "{\"name\": \"m\", \"datasets\": [\"cancer\"], \"model\": " + MODEL + ", \"rounds\": 1, \"minNodes\": 3}";
     HttpResponse<String> res = send(ana, "POST", "/api/v1/jobs", spec);
     assertThat(res.statusCode()).as(res.body()).isEqualTo(201);
     String job = json(res).get("id").asText();
-    String offer = created(owner, "/api/v1/offers", "{\"node\": \"" + node + "\"}");
-    String demand = created(ana, "/api/v1/demands", "{\"job\": \"" + job + "\", \"budget\": \"1\"}");
+    String offer = created(owner, "/api/v1/offers", "{\"node\": \"" + node + "\"" + (price == null ? "" : ", \"price\": " + price) + "}");
+    String demand = created(ana, "/api/v1/demands", "{\"job\": \"" + job + "\", \"budget\": \"" + budget + "\""
+        + (price == null ? "" : ", \"maxPrice\": " + price) + "}");
     String proposal = created(ana, "/api/v1/proposals", "{\"offer\": \"" + offer + "\", \"demand\": \"" + demand + "\"}");
     String agreement = created(ana, "/api/v1/agreements", "{\"proposal\": \"" + proposal + "\"}");
     assertThat(send(ana, "POST", "/api/v1/agreements/" + agreement + "/confirm", null).statusCode()).isEqualTo(200);
