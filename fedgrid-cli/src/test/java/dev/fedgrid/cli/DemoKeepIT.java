@@ -8,7 +8,6 @@ import dev.fedgrid.gateway.Gateway;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,8 +78,10 @@ class DemoKeepIT {
       demo.join(Duration.ofMinutes(1));
       assertThat(demo.isAlive()).isFalse();
       assertThat(code.get()).isEqualTo(Main.OK);
+      // Refused outright, or cut during the handshake while the listener is still closing: either
+      // way no HTTP answer comes back.
       assertThatThrownBy(() -> http.send(HttpRequest.newBuilder(URI.create(admin)).build(), BodyHandlers.discarding()))
-          .as("the gateway stopped").isInstanceOf(ConnectException.class);
+          .as("the gateway stopped").isInstanceOf(java.io.IOException.class);
       http.close();
     } finally {
       if (demo.isAlive()) {
