@@ -4,9 +4,12 @@ import dev.fedgrid.api.NodeId;
 import dev.fedgrid.api.job.JobSpec;
 import dev.fedgrid.api.job.SecureAggregation;
 import dev.fedgrid.api.model.ModelSpec;
+import dev.fedgrid.api.strategy.SecureInput;
 import dev.fedgrid.api.strategy.StrategyConfig;
 import dev.fedgrid.core.round.RoundListener;
 import dev.fedgrid.core.round.RoundPlan;
+import dev.fedgrid.core.round.SecAggPlan;
+import dev.fedgrid.core.secagg.SecAggConfig;
 import dev.fedgrid.core.secagg.SecAggStage;
 import dev.fedgrid.ml.DjlTrainingEngine;
 import dev.fedgrid.sim.CsvSimulation;
@@ -15,8 +18,6 @@ import dev.fedgrid.sim.Population;
 import dev.fedgrid.sim.SimRound;
 import dev.fedgrid.sim.Simulation;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
@@ -42,8 +43,7 @@ import java.util.Map;
  * heap: in use after a full collection before each run, when stage 1 closed (every client then
  * holds its prepared input) and when stage 3 closed (the masked inputs are in the sum; the
  * collections' own time is subtracted from the stage after each and from the total), and after
- * the round; and the JVM's peak heap (sum of the heap pools' peaks over the round, garbage
- * included). An untimed warm-up of both kinds at 200 clients runs first. Also reports the largest
+ * the round; and the most heap in use sampled every 20 ms during the round, garbage included. An untimed warm-up of both kinds at 200 clients runs first. Also reports the largest
  * difference between the two rounds' global models, which quantization bounds.
  *
  * <pre>
@@ -71,9 +71,12 @@ public final class SimSecAggScaleBenchmark {
    * @param heapAtKeys heap in use after a full collection when stage 1 closed, or -1
    * @param heapAtInputs the same when stage 3 closed (every masked input is in the sum), or -1
    * @param gcMillis the time of those collections, subtracted from the stages after them and the total
+   * @param peakHeap the most heap in use, garbage included, sampled every 20 ms during the round
+   * @param config the secure round's SecAgg+ configuration, as the round driver derives it; null
+   *     for the plain round
    */
   record Result(String label, boolean secure, int clients, int length, SimRound round, long wallMillis, Map<String, Long> stageMillis, long heapBefore,
-      long heapAtKeys, long heapAtInputs, long gcMillis, long heapAfter, long peakHeap, float[] parameters) {}
+      long heapAtKeys, long heapAtInputs, long gcMillis, long heapAfter, long peakHeap, SecAggConfig config, float[] parameters) {}
 
   public static void main(String[] args) throws Exception {
     int clients = 10_000;
@@ -125,12 +128,15 @@ public final class SimSecAggScaleBenchmark {
         FashionMnistSim.SEED);
     var listener = new StageTimer();
     var rounds = new ArrayList<SimRound>();
-    List<MemoryPoolMXBean> pools = heapPools();
-    pools.forEach(MemoryPoolMXBean::resetPeakUsage);
+    var peakSampler = new PeakSampler();
     long t0 = System.nanoTime();
-    sim.run(rounds::add, listener);
+    try {
+      sim.run(rounds::add, listener);
+    } finally {
+      peakSampler.stop();
+    }
     long end = System.nanoTime();
-    long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+    long peak = peakSampler.peak;
     long heapAfter = heapAfterGc();
     SimRound round = rounds.getFirst();
     long gcMillis = (listener.gcNanos[0] + listener.gcNanos[1]) / 1_000_000;
@@ -147,10 +153,16 @@ public final class SimSecAggScaleBenchmark {
     }
     long wall = (end - t0) / 1_000_000 - gcMillis;
     float[] parameters = sim.parameters().values();
-    System.err.printf(Locale.ROOT, "  %s, %,d updates, %.2f s, heap at stage 1 close %.1f MB, at stage 3 close %.1f MB, peak %.1f MB, after %.1f MB, accuracy %.4f, stages %s%n", round.outcome(),
+    System.err.printf(Locale.ROOT, "  %s, %,d updates, %.2f s, heap at stage 1 close %.1f MB, at stage 3 close %.1f MB, peak %.1f MB, after %.1f MB, accuracy %.4f, stages %s%n",
+        round.outcome(),
         round.updates(), wall / 1000.0, listener.heapAtKeys / 1048576.0, listener.heapAtInputs / 1048576.0, peak / 1048576.0, heapAfter / 1048576.0,
         round.evalMetrics().getOrDefault("accuracy", Double.NaN), stages);
-    return new Result(label, secure, clients, parameters.length, round, wall, stages, heapBefore, listener.heapAtKeys, listener.heapAtInputs, gcMillis, heapAfter, peak, parameters);
+    // the configuration RoundDriver derives for the round (EngineWork's maxExamples of a split population: the training rows)
+    SecAggConfig config = secure
+        ? new SecAggPlan(spec.secureAggregation(), fmnist.data().train().rows()).config(round.sampled(), parameters.length, new SecureInput.WeightedMean())
+        : null;
+    return new Result(label, secure, clients, parameters.length, round, wall, stages, heapBefore, listener.heapAtKeys, listener.heapAtInputs, gcMillis, heapAfter,
+        peak, config, parameters);
   }
 
   /** Times the round driver's events; collects and measures the heap once stages 1 and 3 closed. Called on the driving thread only. */
@@ -180,8 +192,30 @@ public final class SimSecAggScaleBenchmark {
     }
   }
 
-  private static List<MemoryPoolMXBean> heapPools() {
-    return ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP && p.isValid()).toList();
+  /** Samples the heap in use every 20 ms on a daemon thread of its own until stopped; keeps the largest figure. */
+  private static final class PeakSampler {
+    private final Thread thread;
+    private volatile boolean running = true;
+    volatile long peak;
+
+    PeakSampler() {
+      var memory = ManagementFactory.getMemoryMXBean();
+      thread = Thread.ofPlatform().daemon().name("heap-peak-sampler").start(() -> {
+        while (running) {
+          peak = Math.max(peak, memory.getHeapMemoryUsage().getUsed());
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join();
+    }
   }
 
   private static long heapAfterGc() {
@@ -191,6 +225,11 @@ public final class SimSecAggScaleBenchmark {
 
   private static double mb(long bytes) {
     return bytes < 0 ? Double.NaN : bytes / 1048576.0;
+  }
+
+  /** Megabytes with one decimal, or a dash for a figure the run does not have (-1). */
+  private static String cell(long bytes) {
+    return bytes < 0 ? "–" : String.format(Locale.ROOT, "%.1f", mb(bytes));
   }
 
   static String render(List<Result> results, int engines, long seconds, String args) {
@@ -210,15 +249,15 @@ public final class SimSecAggScaleBenchmark {
         .append("An untimed warm-up (both kinds, ").append(WARMUP_CLIENTS).append(" clients) runs first.\n\n");
     md.append("Heap: \"before\" is in use after `System.gc()` before the simulation was built; \"at stage 1 close\" after `System.gc()` when ")
         .append("the secure round's stage 1 closed, when every client holds its prepared input, and \"at stage 3 close\" when every masked input ")
-        .append("is in the sum and the clients wait for stage 4 (those collections' time is subtracted from the stage after each and from the total); \"after\" after `System.gc()` once the round ended; \"peak\" is the sum of the heap pools' peak usage over the round, ")
+        .append("is in the sum and the clients wait for stage 4 (those collections' time is subtracted from the stage after each and from the total); \"after\" after `System.gc()` once the round ended; \"peak\" is the most heap in use sampled every 20 ms during the round, ")
         .append("garbage included, so it follows the collector's sizing more than the live data.\n\n");
     md.append("## Machine\n\n| | |\n|---|---|\n").append(Machine.tableRows());
     md.append("| heap | ").append(Runtime.getRuntime().maxMemory() / 1048576).append(" MiB max |\n\n");
     md.append("## Round\n\n| run | clients | updates | wall (s) | heap before (MB) | heap at stage 1 close (MB) | heap at stage 3 close (MB) | peak heap (MB) | heap after (MB) | accuracy |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
-      md.append(String.format(Locale.ROOT, "| %s | %,d | %,d | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.4f |%n", r.label(), r.clients(), r.round().updates(),
-          r.wallMillis() / 1000.0, mb(r.heapBefore()), mb(r.heapAtKeys()), mb(r.heapAtInputs()), mb(r.peakHeap()), mb(r.heapAfter()),
+      md.append(String.format(Locale.ROOT, "| %s | %,d | %,d | %.2f | %.1f | %s | %s | %.1f | %.1f | %.4f |%n", r.label(), r.clients(), r.round().updates(),
+          r.wallMillis() / 1000.0, mb(r.heapBefore()), cell(r.heapAtKeys()), cell(r.heapAtInputs()), mb(r.peakHeap()), mb(r.heapAfter()),
           r.round().evalMetrics().getOrDefault("accuracy", Double.NaN)));
     }
     Result plain = results.stream().filter(r -> !r.secure()).findFirst().orElse(null);
@@ -238,7 +277,10 @@ public final class SimSecAggScaleBenchmark {
         md.append(String.format(Locale.ROOT, "| %s | %.2f | %.0f %% |%n", e.getKey(), e.getValue() / 1000.0, 100.0 * e.getValue() / Math.max(1, secure.wallMillis())));
       }
       md.append(String.format(Locale.ROOT, "%nThe measuring collections at stage 1's and stage 3's close took %.2f s together (subtracted). ", secure.gcMillis() / 1000.0));
-      md.append("The first row runs from the participants' draw; sampling before it and tasks' set-up are part of the total only.\n");
+      md.append("The first row runs from the participants' draw; sampling before it is part of the total only.\n");
+      SecAggConfig c = secure.config();
+      md.append(String.format(Locale.ROOT, "%nSecAgg+ configuration of the round: n = %,d, k = %d neighbours, threshold t = %d, %d-bit modulus, %d-bit quantization, range %.1f.%n",
+          c.clients(), c.neighbours(), c.threshold(), c.modulusBits(), c.quantizationBits(), c.clip()));
     }
     return md.toString();
   }

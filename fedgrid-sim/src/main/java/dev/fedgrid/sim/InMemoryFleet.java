@@ -137,8 +137,8 @@ public final class InMemoryFleet implements RoundFleet {
    * handed to {@link SecAggParticipant#run} without a reference here, and that lets go of the input
    * and of the masked vector after stage 3. Before, parked nodes' frames kept them: with 300 nodes
    * at d = 101,770 (SimSecAggScaleBenchmark), heap after a full collection when stage 3 closed was
-   * 201 to 359 MB above the run's start in two runs (the latter 1.2 MB per node: its input and its
-   * masked vector), 3 to 5 MB now; when stage 1 closed, 143 to 171 MB, 120 MB now.
+   * 201 and 359 MB above the heap after the round in two runs (the latter 1.2 MB per node: its
+   * input and its masked vector), 2 and 5 MB now; when stage 1 closed, 143 and 171 MB, 119 MB now.
    */
   private void runSecure(RoundTask task, int node, Parameters start, Instant arrives) throws Exception {
     if (!arrives.isBefore(task.deadline())) {
