@@ -89,7 +89,7 @@ public final class SecAggParticipant {
    * once sent, before it waits for stage 4, so a caller that keeps no reference of its own to the
    * input holds no vector of {@code d} values while it waits for stage 4. The simulator runs every
    * node of a round in one JVM, on virtual threads that park while they wait, and a parked thread's
-   * frames are scanned as they are (an interpreted frame keeps a dead local reachable): 300 nodes at
+   * frames are scanned as they are (an interpreted frame can keep a dead local reachable): 300 nodes at
    * d = 101,770 kept up to 359 MB that way (1.2 MB each, input and masked vector), which at 10,000
    * nodes comes to 12 GB.
    *
