@@ -47,7 +47,7 @@ final class FashionMnistSim {
     return new TrainingConfig(epochs, TRAINING.batchSize(), TRAINING.optimizer(), lr, momentum, TRAINING.seed());
   }
 
-  private static final FeatureScaling PIXELS = new FeatureScaling(List.of(0.0), List.of(255.0));
+  static final FeatureScaling PIXELS = new FeatureScaling(List.of(0.0), List.of(255.0));
 
   private final LocalDataset data;
   private final DatasetInfo info;

@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * the reason, or failed with the error), its wall time, its report and its log.
  *
  * <p>Each benchmark runs as a child process rather than in this JVM because the benchmarks need
- * different heaps and modules (an 8 GiB heap for the simulator's scale run, the Vector API for the
+ * different heaps and modules (8 or 10 GiB for the simulator's scale runs, the Vector API for the
  * kernels), measure their own heap, and exit with a status when they cannot run; a benchmark that
  * fails or exits cannot take the rest of the suite with it. Children get this JVM's {@code java},
  * class path and working directory. A benchmark whose input is missing (Fashion-MNIST) is skipped
@@ -106,6 +106,8 @@ public final class Suite {
     simScale.addAll(sim);
     var secagg = new ArrayList<String>(VECTOR);
     secagg.add("-Xmx8g");
+    var simSecAgg = new ArrayList<String>(List.of("-Xmx10g"));
+    simSecAgg.addAll(sim);
     return List.of(
         new Benchmark("coordinator-overhead", "dev.fedgrid.bench.CoordinatorOverheadBenchmark", NATIVE, List.of(),
             List.of("--nodes", "20", "--jobs", "1", "--rounds", "5", "--warmup-rounds", "3"), false, always, null),
@@ -122,7 +124,9 @@ public final class Suite {
             List.of("--rounds", "2", "--attacks", "scale:10"), false, fashionMnist, null),
         new Benchmark("accuracy", "dev.fedgrid.bench.AccuracyBenchmark", sim, List.of(),
             List.of("--rounds", "2", "--fedavg-only", "--epochs", "1"), false, fashionMnist, null),
-        new Benchmark("secagg", "dev.fedgrid.bench.SecAggReport", secagg, List.of(), List.of("--quick"), true, always, null));
+        new Benchmark("secagg", "dev.fedgrid.bench.SecAggReport", secagg, List.of(), List.of("--quick"), true, always, null),
+        new Benchmark("sim-secagg-scale", "dev.fedgrid.bench.SimSecAggScaleBenchmark", simSecAgg, List.of(), List.of("--clients", "300"), false, fashionMnist,
+            null));
   }
 
   /** A command line the suite refuses; nothing has run. */

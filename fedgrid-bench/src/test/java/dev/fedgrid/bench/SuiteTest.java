@@ -26,7 +26,8 @@ class SuiteTest {
   @Test
   void everyBenchmarkOfTheDocsIsInTheSuiteOnce() {
     assertThat(Suite.all()).extracting(Benchmark::name).containsExactlyInAnyOrder(
-        "coordinator-overhead", "fleet-transfer", "aggregation", "training-throughput", "sim-scale", "fashion-mnist", "robustness", "accuracy", "secagg");
+        "coordinator-overhead", "fleet-transfer", "aggregation", "training-throughput", "sim-scale", "fashion-mnist", "robustness", "accuracy", "secagg",
+        "sim-secagg-scale");
   }
 
   @Test

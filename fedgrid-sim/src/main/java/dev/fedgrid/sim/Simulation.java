@@ -64,6 +64,15 @@ public final class Simulation {
    * @return every round's summary, without per-client data
    */
   public List<SimRound.Summary> run(Consumer<SimRound> progress) throws InterruptedException {
+    return run(progress, RoundListener.NONE);
+  }
+
+  /**
+   * As {@link #run(Consumer)}, telling {@code listener} of each round's progress as the gateway's
+   * job events hear of it (participants drawn, each SecAgg+ stage closed); a benchmark times the
+   * stages with it. The listener is called on the thread that drives the round.
+   */
+  public List<SimRound.Summary> run(Consumer<SimRound> progress, RoundListener listener) throws InterruptedException {
     Strategy strategy = Strategies.create(spec.strategy(), spec.privacy(), layout);
     var clock = new VirtualClock(EPOCH);
     var fleet = new InMemoryFleet(work, faults, clock, seed);
@@ -77,7 +86,7 @@ public final class Simulation {
       var plan = new RoundPlan(round, eligible, spec.sampleFraction(), spec.minNodes(), spec.roundTimeoutSeconds(), spec.training().epochs(), local, secAgg);
       Instant start = clock.instant();
       long t0 = System.nanoTime();
-      RoundOutcome outcome = driver.run(plan, parameters, RoundListener.NONE);
+      RoundOutcome outcome = driver.run(plan, parameters, listener);
       long wall = (System.nanoTime() - t0) / 1_000_000;
       long virtual = Duration.between(start, clock.instant()).toSeconds();
       Runtime rt = Runtime.getRuntime();

@@ -85,7 +85,13 @@ public final class SecAggParticipant {
   }
 
   /**
-   * Runs stages 1 to 4 for the node.
+   * Runs stages 1 to 4 for the node. It lets go of the input once masked and of the masked vector
+   * once sent, before it waits for stage 4, so a caller that keeps no reference of its own to the
+   * input holds no vector of {@code d} values while it waits for stage 4. The simulator runs every
+   * node of a round in one JVM, on virtual threads that park while they wait, and a parked thread's
+   * frames are scanned as they are (an interpreted frame can keep a dead local reachable): 300 nodes at
+   * d = 101,770 kept up to 359 MB that way (1.2 MB each, input and masked vector), which at 10,000
+   * nodes comes to 12 GB.
    *
    * @param examples the examples reported in the clear with stage 1
    * @throws Exception whatever the channel, the hook or the client throws; the node then stops
@@ -101,8 +107,10 @@ public final class SecAggParticipant {
     channel.send(shares, 0);
     ForwardedShares forwarded = expect(channel.receive(SecAggStage.SHARE_KEYS), ForwardedShares.class);
     var masked = client.maskInput(forwarded, input.values(), input.weight());
+    input = null;
     hook.beforeSending(SecAggStage.MASKED_INPUT);
     channel.send(masked, 0);
+    masked = null;
     UnmaskRequest request = expect(channel.receive(SecAggStage.MASKED_INPUT), UnmaskRequest.class);
     var response = client.unmask(request);
     hook.beforeSending(SecAggStage.UNMASKING);
