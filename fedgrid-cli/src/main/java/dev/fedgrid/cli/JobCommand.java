@@ -373,16 +373,16 @@ public final class JobCommand implements Runnable {
       return layers + " (" + model.loss().name().toLowerCase(Locale.ROOT) + ")";
     }
 
-    /**
-     * "DP-FedAvg σ 1.1, clip 1.0, δ 1.0E-5: ε 0.95 spent of 3.45 planned (node-level)", with ", q 0.5"
-     * when nodes are sampled; "local DP σ 4.0, ...: ... planned (per node, against the gateway too)".
-     */
     /** "secure (secagg+, k 4, t 3, range ±1, 16 bits, stage time-out 60 s)", defaults shown as "auto". */
     static String describe(dev.fedgrid.api.job.SecureAggregation a) {
       return "secure (" + a.protocol() + ", k " + (a.neighbours() == null ? "auto" : a.neighbours()) + ", t " + (a.threshold() == null ? "auto" : a.threshold())
           + ", range ±" + Format.number(a.range()) + ", " + a.quantizationBits() + " bits, stage time-out " + a.stageTimeoutSeconds() + " s)";
     }
 
+    /**
+     * "DP-FedAvg σ 1.1, clip 1.0, δ 1.0E-5: ε 0.95 spent of 3.45 planned (node-level)", with ", q 0.5"
+     * when nodes are sampled; "local DP σ 4.0, ...: ... planned (per node, against the gateway too)".
+     */
     static String describe(DifferentialPrivacy p, double sampleFraction, int plannedRounds, List<RoundSummary> rounds) {
       String clip = p.adaptiveClipping()
           ? "adaptive clip from " + p.clipNorm() + " (quantile " + p.targetQuantile() + ", rate " + p.clipLearningRate() + ")"
