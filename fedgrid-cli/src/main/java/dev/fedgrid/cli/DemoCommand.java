@@ -262,8 +262,13 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static final String OFFICER = "demo-officer";
 
-  private static void reset(Path dir) throws IOException {
-    for (String sub : List.of("gateway", "nodes", "data", "logs", "models")) {
+  /**
+   * Empties what an earlier demo left in {@code dir}, so every run starts afresh: its state, data
+   * splits, logs, models and its throw-away CA (a new one is made for each run; keeping the old one
+   * made a second run fail with PKI_EXISTS). Anything else in {@code dir} is left alone.
+   */
+  static void reset(Path dir) throws IOException {
+    for (String sub : List.of("gateway", "nodes", "data", "logs", "models", "pki")) {
       Path p = dir.resolve(sub);
       if (!Files.exists(p)) continue;
       try (Stream<Path> walk = Files.walk(p)) {
