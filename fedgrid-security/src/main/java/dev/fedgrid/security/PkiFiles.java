@@ -6,13 +6,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,8 +40,6 @@ final class PkiFiles {
   static final String PRIVATE_KEY = "PRIVATE KEY";
   static final String CRL = "X509 CRL";
 
-  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-
   private PkiFiles() {}
 
   static String pem(String type, byte[] der) {
@@ -56,8 +50,7 @@ final class PkiFiles {
   /** Creates {@code dir} and missing parents, each new one with permissions 0700. */
   static void createPrivateDirectories(Path dir) {
     try {
-      if (POSIX) Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      else Files.createDirectories(dir);
+      RestrictedFiles.createDirectories(dir);
     } catch (IOException e) {
       throw io("cannot create the directory " + dir, e);
     }
@@ -65,38 +58,19 @@ final class PkiFiles {
 
   /** Writes a private key as PKCS#8 PEM into a file created with permissions 0600. */
   static void writePrivateKey(Path file, PrivateKey key) {
-    write(file, pem(PRIVATE_KEY, key.getEncoded()), "rw-------");
+    write(file, pem(PRIVATE_KEY, key.getEncoded()), RestrictedFiles.OWNER_ONLY);
   }
 
   /** Writes a public document (a certificate, a revocation list) with permissions 0644. */
   static void writePublic(Path file, String text) {
-    write(file, text, "rw-r--r--");
+    write(file, text, RestrictedFiles.PUBLIC_READ);
   }
 
   private static void write(Path file, String text, String permissions) {
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = null;
     try {
-      FileAttribute<?>[] attrs = POSIX
-          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions))}
-          : new FileAttribute<?>[0];
-      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp", attrs);
-      Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
+      RestrictedFiles.replace(file, text.getBytes(StandardCharsets.US_ASCII), permissions);
     } catch (IOException e) {
       throw io("cannot write " + file, e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort: the move normally consumed it
-        }
-      }
     }
   }
 
