@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -127,11 +128,11 @@ final class MarketCommands {
   }
 
   /** {@code key=value} pairs as properties: numbers, true/false, comma lists in brackets, else text. */
-  static Map<String, Object> properties(List<String> pairs) {
+  static Map<String, Object> properties(CommandLine cl, List<String> pairs) {
     var out = new LinkedHashMap<String, Object>();
     for (String pair : pairs) {
       int eq = pair.indexOf('=');
-      if (eq <= 0) throw new IllegalArgumentException("'" + pair + "' is not key=value");
+      if (eq <= 0) throw new ParameterException(cl, "--property: '" + pair + "' is not KEY=VALUE");
       String key = pair.substring(0, eq);
       String v = pair.substring(eq + 1);
       Object value;
@@ -144,19 +145,25 @@ final class MarketCommands {
     return out;
   }
 
-  static Map<String, String> amounts(List<String> pairs) {
+  static Map<String, String> amounts(CommandLine cl, String option, List<String> pairs) {
     var out = new LinkedHashMap<String, String>();
     for (String pair : pairs) {
       int eq = pair.indexOf('=');
-      if (eq <= 0) throw new IllegalArgumentException("'" + pair + "' is not counter=amount");
+      if (eq <= 0) throw new ParameterException(cl, option + ": '" + pair + "' is not COUNTER=AMOUNT");
       out.put(pair.substring(0, eq), pair.substring(eq + 1));
     }
     return out;
   }
 
-  static Map<String, Long> counts(List<String> pairs) {
+  static Map<String, Long> counts(CommandLine cl, String option, List<String> pairs) {
     var out = new LinkedHashMap<String, Long>();
-    amounts(pairs).forEach((k, v) -> out.put(k, Long.parseLong(v)));
+    amounts(cl, option, pairs).forEach((k, v) -> {
+      try {
+        out.put(k, Long.parseLong(v));
+      } catch (NumberFormatException e) {
+        throw new ParameterException(cl, option + ": '" + k + "=" + v + "' needs a whole number of " + k);
+      }
+    });
     return out;
   }
 
@@ -189,7 +196,7 @@ final class MarketCommands {
 
       @Override
       Object call(MarketClient market) {
-        return market.publishOffer(new OfferTerms(node, properties(properties), constraints, new Price(price, amounts(perUnit))));
+        return market.publishOffer(new OfferTerms(node, properties(spec.commandLine(), properties), constraints, new Price(price, amounts(spec.commandLine(), "--per-unit", perUnit))));
       }
     }
 
@@ -272,7 +279,7 @@ final class MarketCommands {
 
       @Override
       Object call(MarketClient market) {
-        return market.publishDemand(new DemandTerms(job, properties(properties), constraints, new Price(maxPrice, amounts(maxPerUnit)), budget, counts(expect)));
+        return market.publishDemand(new DemandTerms(job, properties(spec.commandLine(), properties), constraints, new Price(maxPrice, amounts(spec.commandLine(), "--max-per-unit", maxPerUnit)), budget, counts(spec.commandLine(), "--expect", expect)));
       }
     }
 

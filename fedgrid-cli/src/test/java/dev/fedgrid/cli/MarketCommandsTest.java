@@ -52,6 +52,23 @@ class MarketCommandsTest {
   }
 
   @Test
+  void malformedPairsAreUsageErrorsNamingTheOption() {
+    String owner = grid.owner().token();
+    String node = grid.client().nodes().getFirst().id().value();
+    int offers = grid.client().market().offers(null, null, 500).items().size();
+    Run property = as(owner, "offer", "publish", "--node", node, "--property", "fedgrid.inf.mem.gib");
+    assertThat(property.code()).as(property.err()).isEqualTo(2);
+    assertThat(property.err()).contains("--property: 'fedgrid.inf.mem.gib' is not KEY=VALUE").doesNotContain("Exception");
+    Run perUnit = as(owner, "offer", "publish", "--node", node, "--per-unit", "bytes");
+    assertThat(perUnit.code()).as(perUnit.err()).isEqualTo(2);
+    assertThat(perUnit.err()).contains("--per-unit: 'bytes' is not COUNTER=AMOUNT");
+    Run expect = as(ana, "demand", "publish", "--job", "job_01jd3v6q9e8r4k2m7n5p0s1t2w", "--max-price", "5", "--budget", "40", "--expect", "examples_epochs=x");
+    assertThat(expect.code()).as(expect.err()).isEqualTo(2);
+    assertThat(expect.err()).contains("--expect: 'examples_epochs=x' needs a whole number of examples_epochs").doesNotContain("Exception");
+    assertThat(grid.client().market().offers(null, null, 500).items()).as("nothing was published").hasSize(offers);
+  }
+
+  @Test
   void fromAnOfferToAPaidInvoice() throws Exception {
     String owner = grid.owner().token();
     String node = grid.client().nodes().getFirst().id().value();
