@@ -339,15 +339,17 @@ public final class Activities implements ActivityBackend {
   }
 
   /**
-   * Whether command {@code index} of a running script may start: not when the agreement's usage so
-   * far plus what the command is expected to use would price above the hard cap. Then the command
-   * gets an error result written by the gateway, the script fails and is billed, the agreement is
-   * terminated (requestor side, as at a round) and the activity ends with it.
+   * Whether command {@code index} of a running script may start: not when a debit note of the
+   * agreement went unaccepted past its deadline (the agreement is then terminated on the provider's
+   * behalf), nor when the agreement's usage so far plus what the command is expected to use would
+   * price above the hard cap (the agreement is then terminated on the requestor's side, as at a
+   * round). Either way the command gets an error result written by the gateway, the script fails
+   * and is billed, and the activity ends with the agreement.
    */
   private boolean admit(ActivityRow activity, BatchRow batch, int index) throws SQLException {
     ActivityCommand c = script(batch).commands().get(index);
     CommandUsage expected = expected(activity, c);
-    Optional<String> over = billing.overHardCap(activity.agreementId(), expected.examplesEpochs(), expected.cpuMicros(), expected.bytesMoved(),
+    Optional<String> over = billing.refusesCommand(activity.agreementId(), expected.examplesEpochs(), expected.cpuMicros(), expected.bytesMoved(),
         "command " + index + " (" + expected.command() + ", expected " + expected.examplesEpochs() + " examples × epochs, " + expected.cpuMicros() / 1_000_000
             + " CPU seconds, " + expected.bytesMoved() + " bytes)");
     if (over.isEmpty()) return true;

@@ -759,12 +759,16 @@ public final class Market implements JobMarket {
   // ---- activities (called by Activities inside its transaction) ----
 
   /**
-   * The hard cap ahead of an activity command, as ahead of a round: when the agreement's usage so
-   * far plus {@code next} (the command's expected usage) would price above its hard cap, the reason
-   * the command must not start; empty when it may.
+   * Why an activity command must not start, checked before each command as before each round;
+   * empty when it may. First the debit note deadlines (docs/market.md): an overdue note terminates
+   * the agreement here, so a requestor who stops accepting notes gets no further command run, even
+   * when the agreement is used only for activities. Then the hard cap: the agreement's usage so far
+   * plus the command's expected usage must not price above it.
    */
-  Optional<String> overHardCap(String agreementId, long examplesEpochs, long cpuMicros, long bytesMoved, String command) throws SQLException {
+  Optional<String> refusesCommand(String agreementId, long examplesEpochs, long cpuMicros, long bytesMoved, String command) throws SQLException {
     AgreementRow a = store.agreement(agreementId).orElseThrow();
+    Optional<Overdue> overdue = terminateIfOverdue(a);
+    if (overdue.isPresent()) return Optional.of(overdue.get().reason());
     Money next = pricing(a).price(store.usage(a.id()).plus(examplesEpochs, cpuMicros, bytesMoved).counters());
     if (next.compareTo(a.hardCap()) <= 0) return Optional.empty();
     return Optional.of("hard cap: " + command + " would bring the total of agreement " + a.id() + " to " + next + ", above the hard cap " + a.hardCap());

@@ -78,11 +78,27 @@ class ActivityApiTest {
   private DatasetId dataset;
   private DatasetId elsewhere;
   private DatasetId secret;
+  private final java.util.concurrent.atomic.AtomicReference<Duration> ahead = new java.util.concurrent.atomic.AtomicReference<>(Duration.ZERO);
 
   @BeforeEach
   void start(@org.junit.jupiter.api.io.TempDir Path dir) {
     this.dir = dir;
-    Clock clock = Clock.systemUTC();
+    Clock clock = new Clock() { // the system clock, moved forward by tests that need a deadline to pass
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.now().plus(ahead.get());
+      }
+    };
     db = SqlDatabase.sqlite(dir.resolve("gateway.db"));
     services = GatewayServices.of(db, clock, TestIdentity.FAST);
     coordinator = services.coordinator(OPTIONS);
@@ -320,6 +336,31 @@ class ActivityApiTest {
     assertThat(shown.get("reason").asText()).startsWith("hard cap:");
     assertThat(shown.at("/usage/examplesEpochs").asLong()).isEqualTo(80);
     assertThatThrownBy(() -> services.activities().report(node, report(activity, batch, 4, true, Map.of()))).isInstanceOf(ConflictException.class);
+  }
+
+  @Test
+  void aDebitNoteLeftUnacceptedPastItsDeadlineStopsTheNextScriptAndEndsTheAgreement() throws Exception {
+    String price = "{\"fixed\": \"0\", \"perUnit\": {\"examples_epochs\": \"0.01\"}}";
+    String agreement = agreement(price, "100");
+    String activity = activity(agreement);
+    String first = json(exec(activity, "[{\"deploy\": {\"model\": " + MODEL + ", \"dataset\": \"" + dataset + "\"}}, {\"start\": {}},"
+        + " {\"run\": {\"kind\": \"fit\", \"epochs\": 1}}]")).get("id").asText();
+    services.activities().pollScript(node, Duration.ofSeconds(1)).orElseThrow();
+    assertThat(services.activities().report(node, report(activity, first, 0, true, Map.of()))).isTrue();
+    assertThat(services.activities().report(node, report(activity, first, 1, true, Map.of()))).isTrue();
+    assertThat(services.activities().report(node, fit(activity, first, 80, 1, 0))).isFalse(); // the script's end
+    assertThat(notes(agreement)).as("the script was billed").hasSize(1);
+
+    ahead.set(Duration.ofHours(2)); // past the note's acceptance deadline (1 h), and nobody accepted it
+    String second = json(exec(activity, "[{\"run\": {\"kind\": \"evaluate\"}}]")).get("id").asText();
+    services.activities().pollScript(node, Duration.ofSeconds(1));
+
+    JsonNode b = json(send(ana, "GET", "/api/v1/activities/" + activity + "/batches/" + second, null));
+    assertThat(b.get("state").asText()).isEqualTo("failed");
+    assertThat(b.at("/results/0/result").asText()).isEqualTo("error");
+    assertThat(b.at("/results/0/message").asText()).startsWith("not started: debit note ").contains("was not accepted by its deadline");
+    assertThat(json(send(ana, "GET", "/api/v1/agreements/" + agreement, null)).get("state").asText()).isEqualTo("TERMINATED");
+    assertThat(json(send(ana, "GET", "/api/v1/activities/" + activity, null)).get("state").asText()).isEqualTo("TERMINATED");
   }
 
   // ---- fixtures ----
