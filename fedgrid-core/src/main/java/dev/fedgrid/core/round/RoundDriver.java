@@ -165,6 +165,14 @@ public final class RoundDriver {
       if (phase.tooFew()) return new RoundOutcome.TooFewUpdates(plan.round(), phase.inputs(), participants.size(), phase.failures());
       return new RoundOutcome.SecureAggregationFailed(plan.round(), phase.abandonedReason(), participants.size(), phase.failures());
     }
+    if (input instanceof SecureInput.WeightedMean && phase.examples() != result.totalWeight()) {
+      // Each node states its examples in the clear (they become its contribution, and under a
+      // market agreement its pay) and weights its masked input by them; only their sums can be
+      // compared, and a mismatch means some node stated one number and weighted by another.
+      return new RoundOutcome.SecureAggregationFailed(plan.round(), "the " + result.survivors().length + " nodes in the sum stated "
+          + phase.examples() + " examples but weighted their inputs by " + result.totalWeight() + " in all; no sum is released",
+          participants.size(), phase.failures());
+    }
     aggregation.acceptSecureSum(new SecureSum(result.mean(), result.totalWeight(), result.survivors().length));
     Parameters next = aggregation.finish();
     return evaluate(plan, participants, next, result.survivors().length, phase.examples(), phase.failures(), Map.of(), phase.contributions(plan.epochs()));

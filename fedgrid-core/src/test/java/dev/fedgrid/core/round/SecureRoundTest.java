@@ -56,6 +56,9 @@ class SecureRoundTest {
     final List<Throwable> errors = new CopyOnWriteArrayList<>();
     final List<RoundTask> fitTasks = new CopyOnWriteArrayList<>();
 
+    /** Examples a node states with its keys when they differ from those it weights its input by. */
+    final Map<NodeId, Long> stated = new java.util.concurrent.ConcurrentHashMap<>();
+
     SecureFleet(Map<NodeId, float[]> deltas, Map<NodeId, Long> examples) {
       this.deltas = deltas;
       this.examples = examples;
@@ -79,7 +82,7 @@ class SecureRoundTest {
       for (int i = 0; i < D; i++) local[i] += deltas.get(node)[i];
       try {
         var input = SecAggParticipant.prepare(t.secAgg(), local, GLOBAL.values(), examples.get(node));
-        SecAggParticipant.run(t.secAgg(), input, examples.get(node), new SecAggParticipant.Channel() {
+        SecAggParticipant.run(t.secAgg(), input, stated.getOrDefault(node, examples.get(node)), new SecAggParticipant.Channel() {
           @Override
           public void send(SecAggMessage.FromClient message, long ex) {
             t.secAggSubmit(message, ex);
@@ -224,6 +227,18 @@ class SecureRoundTest {
     var done = (RoundOutcome.Completed) run(new StrategyConfig.FedAdam(0.5, 0.9, 0.99, 1e-3), fleet, plan(s, 2, null, 3));
     assertThat(done.updates()).isEqualTo(4);
     assertThat(done.failures()).extracting(f -> f.node()).containsExactlyInAnyOrder(ids.get(0), ids.get(4));
+  }
+
+  @Test
+  void aNodeStatingOtherExamplesThanItsWeightFailsTheRoundAndReleasesNothing() throws InterruptedException {
+    Setup s = nodes(4, 9);
+    var fleet = new SecureFleet(s.deltas(), s.examples());
+    NodeId claimant = s.examples().keySet().iterator().next();
+    long real = s.examples().get(claimant);
+    fleet.stated.put(claimant, real == 100 ? 99 : real + 1); // paid for one example more than it put in
+    var outcome = run(new StrategyConfig.FedAvg(), fleet, plan(s, 2, null, null));
+    assertThat(outcome).isInstanceOf(RoundOutcome.SecureAggregationFailed.class);
+    assertThat(((RoundOutcome.SecureAggregationFailed) outcome).reason()).contains("weighted their inputs by").contains("no sum is released");
   }
 
   @Test
