@@ -5,7 +5,7 @@ import { h, fill, heading, section, badge, table, num, ago, time } from '../ui.j
 
 export async function render(main, _params, { signal }) {
   const list = h('section', { class: 'panel', id: 'nodes-list' });
-  const offers = h('p', { class: 'muted small' }, 'Offers (cores, memory, price) appear here once the market is wired into the gateway.');
+  const offers = h('p', { class: 'muted small' }, 'What each node offers (cores, memory, price) is under ', h('a', { href: '#/offers' }, 'Offers'), '.');
   fill(main, heading('Nodes'), list, offers);
   const load = () => section(list, 'Nodes', 'list the nodes', async () => {
     const { items } = await api('/nodes', { signal });

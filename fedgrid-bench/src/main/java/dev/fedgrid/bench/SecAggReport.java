@@ -397,8 +397,7 @@ public final class SecAggReport {
   }
 
   private static double median(List<Round> rounds, ToDoubleFunction<Round> value) {
-    double[] v = rounds.stream().mapToDouble(value).sorted().toArray();
-    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    return Stats.median(rounds.stream().mapToDouble(value).toArray());
   }
 
   /** One mask expansion benchmark at one size. */

@@ -27,7 +27,7 @@ import java.util.Map;
  * only if it is there in the unmasking stage, which this model counts as a drop-out as well.
  *
  * <p><b>Choosing k.</b> Bell et al. (CCS 2020) show {@code k = O(log n)} suffices; {@link
- * #neighboursFor} returns the smallest even {@code k} (at least the default {@code 2⌈log2 n⌉}) whose
+ * #neighboursFor} returns the smallest {@code k} (at least the default {@code 2⌈log2 n⌉}, with {@code n k} even) whose
  * majority threshold {@code t = ⌊(k + 1) / 2⌋ + 1} keeps the bound at or below the target. The
  * threshold stays a strict majority of each secret's holders, so the server would need a majority
  * of a client's neighbourhood to collude to learn its input.
@@ -54,7 +54,7 @@ public final class Reliability {
   }
 
   /**
-   * The smallest even number of neighbours (at least the default {@code 2⌈log2 n⌉}, at most {@code
+   * The smallest number of neighbours with {@code n k} even (at least the default {@code 2⌈log2 n⌉}, at most {@code
    * min(n - 1, }{@value SecAggConfig#MAX_NEIGHBOURS}{@code )}) whose majority threshold keeps {@link
    * #abandonProbability} at or below {@code target}.
    *

@@ -27,7 +27,7 @@ import java.util.Map;
  * <h2>Defaults ({@link #builder})</h2>
  *
  * <ul>
- *   <li>{@code neighbours}: the smallest even k of at least {@code 2 ⌈log2 n⌉} (the O(log n)
+ *   <li>{@code neighbours}: the smallest k of at least {@code 2 ⌈log2 n⌉} with {@code n k} even (the O(log n)
  *       degree of Bell et al.) with which at most {@value #DEFAULT_ABANDON_TARGET} of rounds are
  *       abandoned when each client drops out with probability {@value #DEFAULT_EXPECTED_DROPOUT}
  *       ({@link Reliability}; {@code 2 ⌈log2 n⌉} alone abandons 2 to 5 in a thousand for n up to
