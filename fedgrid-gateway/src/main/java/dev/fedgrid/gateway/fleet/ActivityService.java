@@ -33,8 +33,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -57,17 +56,13 @@ final class ActivityService extends ActivitiesGrpc.ActivitiesImplBase {
 
   private final ActivityBackend backend;
   private final FleetServerOptions options;
-  private final Set<Thread> polls = ConcurrentHashMap.newKeySet();
-  private volatile boolean closing;
+  private final FleetService polls;
 
-  ActivityService(ActivityBackend backend, FleetServerOptions options) {
+  /** @param polls runs script polls as the fleet port's long polls, so shutdown and cancelled calls end them */
+  ActivityService(ActivityBackend backend, FleetServerOptions options, FleetService polls) {
     this.backend = backend;
     this.options = options;
-  }
-
-  void beginShutdown() {
-    closing = true;
-    polls.forEach(Thread::interrupt);
+    this.polls = polls;
   }
 
   @Override
@@ -81,21 +76,12 @@ final class ActivityService extends ActivitiesGrpc.ActivitiesImplBase {
       long waitMs = Math.min(request.getWaitMs(), options.maxPollWait().toMillis());
       Deadline deadline = Context.current().getDeadline();
       if (deadline != null) waitMs = Math.max(0, Math.min(waitMs, deadline.timeRemaining(TimeUnit.MILLISECONDS) - POLL_DEADLINE_MARGIN_MS));
-      Thread self = Thread.currentThread();
-      polls.add(self);
-      try {
-        if (closing) return none();
-        var script = backend.pollScript(node, Duration.ofMillis(waitMs));
-        if (script.isEmpty()) return none();
-        ActivityBackend.ScriptAssignment s = script.get();
-        LOG.info("node {}: script {} of activity {} handed over ({} commands)", node, s.batchId(), s.activityId(), s.script().commands().size());
-        return PullScriptResponse.newBuilder().setScript(message(s)).build();
-      } catch (InterruptedException e) {
-        return none();
-      } finally {
-        polls.remove(self);
-        Thread.interrupted();
-      }
+      Duration wait = Duration.ofMillis(waitMs);
+      var script = polls.longPoll(() -> backend.pollScript(node, wait), Optional.<ActivityBackend.ScriptAssignment>empty(), "script poll of node " + node);
+      if (script.isEmpty()) return none();
+      ActivityBackend.ScriptAssignment s = script.get();
+      LOG.info("node {}: script {} of activity {} handed over ({} commands)", node, s.batchId(), s.activityId(), s.script().commands().size());
+      return PullScriptResponse.newBuilder().setScript(message(s)).build();
     });
   }
 

@@ -37,15 +37,13 @@ public final class FleetServer implements AutoCloseable {
 
   private final Server server;
   private final FleetService service;
-  private final ActivityService activities; // null when the server serves no activity API
   private final ExecutorService executor;
   private final FleetServerOptions options;
   private final String host;
 
-  private FleetServer(Server server, FleetService service, ActivityService activities, ExecutorService executor, FleetServerOptions options, String host) {
+  private FleetServer(Server server, FleetService service, ExecutorService executor, FleetServerOptions options, String host) {
     this.server = server;
     this.service = service;
-    this.activities = activities;
     this.executor = executor;
     this.options = options;
     this.host = host;
@@ -97,7 +95,7 @@ public final class FleetServer implements AutoCloseable {
     X509ExtendedTrustManager clients = tls == null ? null : tls.trustManager();
     SslContext ssl = tls == null ? null : FleetTls.serverContext(tls, clients);
     var service = new FleetService(backend, options);
-    var activityService = activities == null ? null : new ActivityService(activities, options);
+    var activityService = activities == null ? null : new ActivityService(activities, options, service);
     // one virtual thread per call (named for the logs): long polls and blocking backend calls are cheap
     ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("fedgrid-fleet-", 0).factory());
     // one interceptor for both services: the same node authentication and certificate checks on every call
@@ -125,7 +123,7 @@ public final class FleetServer implements AutoCloseable {
           java.util.Map.of(),
           e);
     }
-    var fleet = new FleetServer(server, service, activityService, executor, options, host);
+    var fleet = new FleetServer(server, service, executor, options, host);
     if (tls == null) LOG.info("fleet API listening on {}:{} (plaintext)", host, fleet.port());
     else LOG.info("fleet API listening on {}:{} (mutual TLS as {}, clients of CA '{}')", host, fleet.port(), tls, tls.ca().getSubjectX500Principal().getName());
     return fleet;
@@ -160,7 +158,6 @@ public final class FleetServer implements AutoCloseable {
     if (server.isTerminated()) return;
     server.shutdown();
     service.beginShutdown();
-    if (activities != null) activities.beginShutdown();
     Duration grace = options.shutdownTimeout();
     try {
       if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -78,7 +78,7 @@ final class FleetService extends FleetGrpc.FleetImplBase {
   FleetService(FleetBackend backend, FleetServerOptions options) {
     this.backend = backend;
     this.options = options;
-    this.secAgg = new SecAggCalls(backend, options);
+    this.secAgg = new SecAggCalls(backend, options, this);
   }
 
   /** Makes every waiting long poll answer "no task" now, and new ones answer at once. */
@@ -140,18 +140,32 @@ final class FleetService extends FleetGrpc.FleetImplBase {
   }
 
   private Optional<TaskAssignment> poll(NodeId node, Duration wait) {
-    if (closing) return Optional.empty();
+    return longPoll(() -> backend.pollTask(node, wait), Optional.empty(), "task poll of node " + node);
+  }
+
+  /** A wait that a long poll may cut short by interrupting it. */
+  interface Wait<T> {
+    T await() throws InterruptedException;
+  }
+
+  /**
+   * Runs one long poll's wait so that shutdown and the call's cancellation end it: {@code none}
+   * at once while the gateway shuts down, and {@code none} when either interrupts the wait. Every
+   * long poll of the fleet port goes through here (tasks, SecAgg+ stages), so none holds shutdown.
+   */
+  <T> T longPoll(Wait<T> wait, T none, String what) {
+    if (closing) return none;
     var guard = new PollGuard();
     Context context = Context.current();
     Context.CancellationListener onCancel = c -> guard.interrupt();
     polls.add(guard);
     context.addListener(onCancel, Runnable::run);
     try {
-      if (closing) return Optional.empty(); // shutdown began between the check and the registration
-      return backend.pollTask(node, wait);
+      if (closing) return none; // shutdown began between the check and the registration
+      return wait.await();
     } catch (InterruptedException e) {
-      LOG.debug("task poll of node {} ended early ({})", node, closing ? "gateway shutting down" : "call cancelled");
-      return Optional.empty();
+      LOG.debug("{} ended early ({})", what, closing ? "gateway shutting down" : "call cancelled");
+      return none;
     } finally {
       context.removeListener(onCancel);
       polls.remove(guard);

@@ -37,10 +37,13 @@ final class SecAggCalls {
 
   private final FleetBackend backend;
   private final FleetServerOptions options;
+  private final FleetService polls;
 
-  SecAggCalls(FleetBackend backend, FleetServerOptions options) {
+  /** @param polls runs the stage waits as long polls, so shutdown and cancelled calls end them */
+  SecAggCalls(FleetBackend backend, FleetServerOptions options, FleetService polls) {
     this.backend = backend;
     this.options = options;
+    this.polls = polls;
   }
 
   StreamObserver<SecAggSubmitRequest> submit(NodeId node, StreamObserver<SecAggSubmitResponse> response) {
@@ -49,27 +52,19 @@ final class SecAggCalls {
 
   void await(NodeId node, SecAggAwaitRequest request, StreamObserver<SecAggAwaitResponse> response) {
     SecAggAwaitResponse reply;
-    Thread self = Thread.currentThread();
-    Context.CancellationListener onCancel = c -> self.interrupt();
-    Context context = Context.current();
-    context.addListener(onCancel, Runnable::run);
     try {
       TaskId task = TaskId.of(request.getTaskId());
       if (request.getWaitMs() < 0) throw new InvalidRequestException("INVALID_WAIT", "wait_ms must not be negative, got " + request.getWaitMs());
       long waitMs = Math.min(request.getWaitMs(), options.maxPollWait().toMillis());
-      Deadline deadline = context.getDeadline();
+      Deadline deadline = Context.current().getDeadline();
       if (deadline != null) waitMs = Math.max(0, Math.min(waitMs, deadline.timeRemaining(TimeUnit.MILLISECONDS) - DEADLINE_MARGIN_MS));
-      SecAggMessage.FromServer next = backend.secAggAwait(node, task, Duration.ofMillis(waitMs));
+      Duration wait = Duration.ofMillis(waitMs);
+      SecAggMessage.FromServer next = polls.longPoll(() -> backend.secAggAwait(node, task, wait), null, "SecAgg+ wait of node " + node);
       reply = SecAggWire.toProto(next, options.clock().millis());
-    } catch (InterruptedException e) {
-      reply = SecAggWire.toProto(null, options.clock().millis());
     } catch (RuntimeException e) {
       refuse("SecAggAwait", node, e);
       response.onError(FleetErrors.toStatus(e, "SecAggAwait"));
       return;
-    } finally {
-      context.removeListener(onCancel);
-      Thread.interrupted();
     }
     response.onNext(reply);
     response.onCompleted();
