@@ -141,7 +141,7 @@ final class SecAggSession {
         }
       }
     };
-    SecAggParticipant.run(assignment, input, examples, channel, random, stage -> {
+    SecAggParticipant.run(assignment, input, channel, random, stage -> {
       LOG.info("{}: SecAgg+ sending {}", ids, stage);
       if (stage == exitBefore) {
         LOG.warn("{}: TEST-ONLY fault injection: halting before SecAgg+ {}", ids, stage);

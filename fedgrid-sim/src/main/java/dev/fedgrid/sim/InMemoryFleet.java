@@ -145,7 +145,6 @@ public final class InMemoryFleet implements RoundFleet {
       gone.add(node);
       return;
     }
-    long[] examples = new long[1]; // set by secureInput, evaluated before the next argument
     var channel = new SecAggParticipant.Channel() {
       @Override
       public void send(SecAggMessage.FromClient message, long ex) {
@@ -161,7 +160,7 @@ public final class InMemoryFleet implements RoundFleet {
       }
     };
     int r = task.round();
-    SecAggParticipant.run(task.secAgg(), secureInput(task, node, start, arrives, examples), examples[0], channel, random, stage -> {
+    SecAggParticipant.run(task.secAgg(), secureInput(task, node, start, arrives), channel, random, stage -> {
       if (stage == SecAggStage.MASKED_INPUT && faults.dropsAfterSharingKeys(r, node)) {
         gone.add(node);
         throw new Dropped();
@@ -170,15 +169,13 @@ public final class InMemoryFleet implements RoundFleet {
   }
 
   /**
-   * Trains the node, moves the clock to its result's arrival and prepares its input, storing the
-   * examples it trained on in {@code examples[0]}; the trained parameters are garbage once this
-   * returns.
+   * Trains the node, moves the clock to its result's arrival and prepares its input; the trained
+   * parameters are garbage once this returns.
    */
-  private SecAggParticipant.Input secureInput(RoundTask task, int node, Parameters start, Instant arrives, long[] examples) throws Exception {
+  private SecAggParticipant.Input secureInput(RoundTask task, int node, Parameters start, Instant arrives) throws Exception {
     FitResult result = work.fit(node, task);
     float[] values = sent(task, node, result, start);
     clock.advanceTo(arrives);
-    examples[0] = result.examples();
     return SecAggParticipant.prepare(task.secAgg(), values, start.values(), result.examples());
   }
 

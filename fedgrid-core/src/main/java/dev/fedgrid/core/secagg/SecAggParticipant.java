@@ -54,9 +54,10 @@ public final class SecAggParticipant {
    *
    * @param values the difference (clipped to {@code C} for DP-FedAvg), before quantization
    * @param weight the examples, or 1 for DP-FedAvg
+   * @param examples the examples the node trained on, stated in the clear with stage 1
    * @param saturated how many values lie outside {@code [-range, range]} and will be clipped to it
    */
-  public record Input(float[] values, long weight, int saturated) {}
+  public record Input(float[] values, long weight, long examples, int saturated) {}
 
   /**
    * The input a node sends: {@code local - global}, clipped to L2 norm {@code C} for DP-FedAvg.
@@ -81,7 +82,7 @@ public final class SecAggParticipant {
     int saturated = 0;
     float range = config.clip();
     for (float v : delta) if (v > range || v < -range) saturated++;
-    return new Input(delta, weight, saturated);
+    return new Input(delta, weight, examples, saturated);
   }
 
   /**
@@ -93,11 +94,11 @@ public final class SecAggParticipant {
    * d = 101,770 kept up to 359 MB that way (1.2 MB each, input and masked vector), which at 10,000
    * nodes comes to 12 GB.
    *
-   * @param examples the examples reported in the clear with stage 1
    * @throws Exception whatever the channel, the hook or the client throws; the node then stops
    *     taking part, which the round treats as a drop-out
    */
-  public static void run(SecAggAssignment assignment, Input input, long examples, Channel channel, SecureRandom random, StageHook hook) throws Exception {
+  public static void run(SecAggAssignment assignment, Input input, Channel channel, SecureRandom random, StageHook hook) throws Exception {
+    long examples = input.examples();
     var client = new SecAggClient(assignment.setup(), random);
     hook.beforeSending(SecAggStage.ADVERTISE_KEYS);
     channel.send(client.advertiseKeys(), examples);

@@ -82,7 +82,8 @@ class SecureRoundTest {
       for (int i = 0; i < D; i++) local[i] += deltas.get(node)[i];
       try {
         var input = SecAggParticipant.prepare(t.secAgg(), local, GLOBAL.values(), examples.get(node));
-        SecAggParticipant.run(t.secAgg(), input, stated.getOrDefault(node, examples.get(node)), new SecAggParticipant.Channel() {
+        if (stated.containsKey(node)) input = new SecAggParticipant.Input(input.values(), input.weight(), stated.get(node), input.saturated());
+        SecAggParticipant.run(t.secAgg(), input, new SecAggParticipant.Channel() {
           @Override
           public void send(SecAggMessage.FromClient message, long ex) {
             t.secAggSubmit(message, ex);
