@@ -612,8 +612,12 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
    * market job those with an approved agreement for it.
    */
   Set<NodeId> eligible(JobId job, JobPlan plan) {
+    return eligible(plan, market.approvedNodes(job));
+  }
+
+  /** {@link #eligible(JobId, JobPlan)} with the market's answer already read ({@code approved}). */
+  private static Set<NodeId> eligible(JobPlan plan, Optional<Set<NodeId>> approved) {
     Set<NodeId> holding = plan.byNode().keySet();
-    Optional<Set<NodeId>> approved = market.approvedNodes(job);
     if (approved.isEmpty()) return holding;
     var both = new java.util.LinkedHashSet<>(holding);
     both.retainAll(approved.get());
@@ -730,7 +734,7 @@ public final class Coordinator implements FleetBackend, GatewayControl, AutoClos
         }
         int needed = current.spec().minNodes();
         Optional<Set<NodeId>> approved = market.approvedNodes(job.id());
-        Set<NodeId> eligible = eligible(job.id(), plan);
+        Set<NodeId> eligible = eligible(plan, approved);
         if (approved.isPresent() && eligible.size() < needed) {
           wait(current, "waiting for " + needed + " node(s) with an approved agreement: " + eligible.size() + " approved"
               + " (a market job: only nodes whose provider approved an agreement for it get its tasks)");
