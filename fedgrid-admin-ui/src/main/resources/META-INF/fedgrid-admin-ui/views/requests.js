@@ -1,9 +1,10 @@
 // Release and budget requests: a compliance officer (can_triage_requests) sees each request with its
 // context and approves or denies it with a comment; #/requests/{id} shows one release request with
-// its review (where the job page sends its submitter after filing). The paths are the ones agreed
-// for issue 3; they are gathered here so that one edit follows a change.
+// its review (where the job page sends its submitter after filing). The API paths are gathered
+// here so that one edit follows a change.
 import { api, session } from '../api.js';
 import { h, fill, heading, section, errorBox, badge, table, facts, num, time, hashQuery, hashWith } from '../ui.js';
+import { nodeNames } from './market.js';
 
 export const RELEASES = '/release-requests';
 export const BUDGET_REQUESTS = '/budget-requests';
@@ -97,17 +98,6 @@ function requestCard(r, pairs, onDecide, loadReview, shownReview) {
 /** GET /release-requests/{id}: a ReleaseReview (the request, its job, datasets, the requester's history and budgets). */
 function review(id, signal) {
   return api(`${RELEASES}/${encodeURIComponent(id)}`, { signal });
-}
-
-/** The names of the nodes, by id, where the caller may list them; otherwise none (ids are shown). */
-async function nodeNames(signal) {
-  try {
-    const { items } = await api('/nodes', { signal });
-    return new Map(items.map(n => [n.id, n.name]));
-  } catch (e) {
-    if (e?.name === 'AbortError') throw e;
-    return new Map();
-  }
 }
 
 /** A review as the officer reads it: the job, its datasets by name, the requester's budgets and history. */

@@ -43,11 +43,7 @@ final class ActivityStore {
       Instant updatedAt, String parametersDigest, long parametersSize, int logLines) {}
 
   /** script: the normalized JSON of the commands as submitted. */
-  record BatchRow(String id, String activityId, String state, String script, int commands, String submittedBy, Instant submittedAt, Instant finishedAt) {
-    boolean open() {
-      return state.equals(QUEUED) || state.equals(RUNNING);
-    }
-  }
+  record BatchRow(String id, String activityId, String state, String script, int commands, String submittedBy, Instant submittedAt, Instant finishedAt) {}
 
   /** data: JSON of the numbers (and parameter digest) the command returned. */
   record ResultRow(String batchId, int index, String command, boolean ok, String message, Map<String, Object> data, Instant at) {}
@@ -185,10 +181,6 @@ final class ActivityStore {
 
     boolean isZero() {
       return examplesEpochs == 0 && cpuMicros == 0 && bytesMoved == 0;
-    }
-
-    CommandUsage plus(CommandUsage o) {
-      return new CommandUsage(command, examplesEpochs + o.examplesEpochs, cpuMicros + o.cpuMicros, bytesMoved + o.bytesMoved);
     }
   }
 
