@@ -27,7 +27,6 @@ import dev.fedgrid.gateway.market.ActivityStore.CommandUsage;
 import dev.fedgrid.gateway.market.ActivityStore.ResultRow;
 import dev.fedgrid.gateway.market.MarketStore.AgreementRow;
 import dev.fedgrid.gateway.market.MarketViews.Page;
-import dev.fedgrid.gateway.state.Checkpoint;
 import dev.fedgrid.gateway.state.SqlDatabase;
 import dev.fedgrid.gateway.state.SqlStateStore;
 import dev.fedgrid.market.ActivityCommand;
@@ -378,8 +377,8 @@ public final class Activities implements ActivityBackend {
       examples = Math.max(examples, rows * r.training().epochs());
     }
     if (loadsJob(c)) {
-      Optional<Checkpoint> checkpoint = state.latestCheckpoint(JobId.of(activity.jobId()));
-      if (checkpoint.isPresent()) bytes = Math.max(bytes, TensorCodec.encode(checkpoint.get().parameters()).length);
+      Optional<byte[]> parameters = state.latestParameterBytes(JobId.of(activity.jobId()));
+      if (parameters.isPresent()) bytes = Math.max(bytes, parameters.get().length);
     }
     return new CommandUsage(kind, examples, like.cpuMicros(), bytes);
   }
@@ -451,12 +450,10 @@ public final class Activities implements ActivityBackend {
     String jobId = db.transact("read " + batchId, () -> {
       BatchRow batch = running(nodeBatch(node, activityId, batchId));
       ActivityCommand c = command(batch, index);
-      boolean loads = c instanceof Deploy d && d.parameters() == ParameterSource.JOB || c instanceof Transfer t && t.from() == Endpoint.JOB;
-      if (!loads) throw new ConflictException("NOT_A_PARAMETER_COMMAND", "command " + index + " of " + batchId + " (" + c.name() + ") loads no job parameters", Map.of("index", index));
+      if (!loadsJob(c)) throw new ConflictException("NOT_A_PARAMETER_COMMAND", "command " + index + " of " + batchId + " (" + c.name() + ") loads no job parameters", Map.of("index", index));
       return store.activity(activityId).orElseThrow().jobId();
     });
-    Checkpoint checkpoint = state.latestCheckpoint(JobId.of(jobId)).orElseThrow(() -> noJobParameters(jobId));
-    byte[] bytes = TensorCodec.encode(checkpoint.parameters());
+    byte[] bytes = state.latestParameterBytes(JobId.of(jobId)).orElseThrow(() -> noJobParameters(jobId));
     pendingBytes.merge(batchId + ":" + index, (long) bytes.length, Long::sum); // metered with the command's result
     return bytes;
   }
@@ -514,8 +511,7 @@ public final class Activities implements ActivityBackend {
               + " dataset and to download its results (public datasets need none); train on it with a job instead", Map.of("index", i, "dataset", dataset.value()));
         }
       }
-      boolean loads = c instanceof Deploy d && d.parameters() == ParameterSource.JOB || c instanceof Transfer t && t.from() == Endpoint.JOB;
-      if (loads && state.latestCheckpoint(JobId.of(row.jobId())).isEmpty()) {
+      if (loadsJob(c) && state.latestParameterBytes(JobId.of(row.jobId())).isEmpty()) {
         throw new ConflictException("JOB_PARAMETERS_UNAVAILABLE", "command " + i + " (" + c.name() + ") loads the parameters of job " + row.jobId()
             + ", which has none yet", Map.of("index", i));
       }

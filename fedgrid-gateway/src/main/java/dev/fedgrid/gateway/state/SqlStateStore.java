@@ -464,6 +464,18 @@ public final class SqlStateStore implements StateStore {
     });
   }
 
+  /**
+   * The latest checkpoint's parameters exactly as stored (the tensor codec's bytes), without
+   * decoding them or the strategy state: what is streamed to a node as is, or measured.
+   */
+  public Optional<byte[]> latestParameterBytes(JobId job) {
+    return transact("read the latest parameters of job " + job, () -> {
+      PreparedStatement s = statement("SELECT parameters FROM checkpoints WHERE job_id = ? ORDER BY round DESC LIMIT 1");
+      s.setString(1, job.value());
+      return first(s, r -> r.getBytes(1));
+    });
+  }
+
   @Override
   public List<RoundSummary> rounds(JobId job) {
     List<String> summaries = transact("list the rounds of job " + job, () -> {
